@@ -1,0 +1,28 @@
+//! Condition types and reasons. `Ready` is the summary `kubectl wait` and dashboards read;
+//! `Reconciling` and `Stalled` are the abnormal-true pair kstatus (Flux, kpt) understands.
+
+pub const READY: &str = "Ready";
+pub const RECONCILING: &str = "Reconciling";
+pub const STALLED: &str = "Stalled";
+
+/// Reasons: CamelCase, low cardinality, shared with the metrics' `reason` label.
+pub mod reason {
+    /// Everything exists and matches the spec.
+    pub const RECONCILED: &str = "Reconciled";
+    /// Work is under way; the message says what it waits for.
+    pub const PROGRESSING: &str = "Progressing";
+    /// The spec cannot be realised; the message names the field. No AWS call was made.
+    pub const INVALID_SPEC: &str = "InvalidSpec";
+    /// AWS refused a request for a reason only a spec change can cure.
+    pub const AWS_REJECTED: &str = "AwsRejected";
+    /// AWS failed or throttled; retried with backoff.
+    pub const AWS_ERROR: &str = "AwsError";
+    /// A referenced object does not exist or is not Ready yet.
+    pub const WAITING_FOR_DEPENDENCY: &str = "WaitingForDependency";
+    /// Deletion is under way.
+    pub const DELETING: &str = "Deleting";
+    /// Deletion cannot go on until something outside the controller's ownership is removed.
+    pub const DELETION_BLOCKED: &str = "DeletionBlocked";
+    /// Used for Reconciling/Stalled when they do not apply.
+    pub const IDLE: &str = "Idle";
+}

@@ -1,0 +1,28 @@
+//! The `net.securecart.io/v1alpha1` API: custom resource types, condition vocabulary and the
+//! ownership tag keys. Types only: no client, no runtime, no AWS SDK.
+
+pub mod conditions;
+pub mod tags;
+pub mod vpc_tier;
+
+pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+pub use vpc_tier::*;
+
+/// The API group of every kind here.
+pub const GROUP: &str = "net.securecart.io";
+/// The one version served so far.
+pub const VERSION: &str = "v1alpha1";
+/// The finalizer that holds an object until its AWS resources are gone (or retained).
+pub const FINALIZER: &str = "net.securecart.io/cleanup";
+/// The field manager for server-side apply of status.
+pub const FIELD_MANAGER: &str = "securecart-controller";
+
+/// What happens to AWS resources when the object is deleted.
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum DeletionPolicy {
+    /// Delete every AWS resource the object owns, in reverse dependency order.
+    #[default]
+    Delete,
+    /// Remove the finalizer and leave AWS untouched.
+    Retain,
+}
