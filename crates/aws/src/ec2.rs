@@ -1,0 +1,733 @@
+//! EC2: observe an owner's VPC resources by tag, and execute VpcTier plan steps.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::time::Instant;
+
+use aws_sdk_ec2::Client;
+use aws_sdk_ec2::types::{
+    AttributeBooleanValue, DomainType, Filter, FlowLogsResourceType, LogDestinationType, ResourceType, Tag,
+    TagSpecification, TrafficType, VpcAttributeName,
+};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use futures::StreamExt;
+use securecart_api::tags::OWNER_UID;
+use securecart_plan::plan::PlanStep;
+use securecart_plan::vpc::{self, FlowLogTarget, Observed, RouteTarget, Step, VpcAttribute};
+use securecart_plan::{Plan, Ref, Tags};
+
+use crate::{Aws, AwsError, ErrorKind};
+
+const SERVICE: &str = "ec2";
+/// Steps of one phase run at most this many at a time.
+const PHASE_CONCURRENCY: usize = 8;
+
+pub struct Ec2 {
+    client: Client,
+    aws: Aws,
+    region: String,
+}
+
+/// A step that ran, for events and logs.
+#[derive(Clone, Debug)]
+pub struct Executed {
+    pub action: &'static str,
+    pub summary: String,
+    pub created_id: Option<String>,
+}
+
+/// What executing a plan did: the steps that ran, and the first failure, if any.
+#[derive(Debug, Default)]
+pub struct Execution {
+    pub executed: Vec<Executed>,
+    pub error: Option<AwsError>,
+}
+
+fn tags_of(tags: &[Tag]) -> Tags {
+    tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect()
+}
+
+fn tag_spec(resource: ResourceType, tags: &Tags) -> TagSpecification {
+    TagSpecification::builder()
+        .resource_type(resource)
+        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
+        .build()
+}
+
+fn owner_filter(uid: &str) -> Filter {
+    Filter::builder().name(format!("tag:{OWNER_UID}")).values(uid).build()
+}
+
+impl Ec2 {
+    pub(crate) fn new(client: Client, aws: Aws, region: String) -> Self {
+        Self { client, aws, region }
+    }
+
+    pub fn region(&self) -> &str {
+        &self.region
+    }
+
+    /// Runs one AWS call, counting and timing it and classifying its failure.
+    async fn call<T, E, R>(
+        &self,
+        operation: &'static str,
+        mutating: bool,
+        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, AwsError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let started = Instant::now();
+        let result = request.await.map_err(|e| AwsError::from_sdk(operation, e));
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.kind.label(),
+        };
+        self.aws.metrics().record(SERVICE, operation, mutating, outcome, started.elapsed().as_secs_f64());
+        if let Err(e) = &result {
+            tracing::debug!(region = %self.region, operation, code = %e.code, "AWS call failed");
+        }
+        result
+    }
+
+    /// Available zones of the region, sorted; cached for the life of the process.
+    pub async fn availability_zones(&self) -> Result<Vec<String>, AwsError> {
+        if let Some(z) = self.aws.inner.zones.lock().await.get(&self.region) {
+            return Ok(z.clone());
+        }
+        let out = self
+            .call(
+                "DescribeAvailabilityZones",
+                false,
+                self.client
+                    .describe_availability_zones()
+                    .filters(Filter::builder().name("state").values("available").build())
+                    .send(),
+            )
+            .await?;
+        let mut zones: Vec<String> = out
+            .availability_zones()
+            .iter()
+            .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
+            .filter_map(|z| z.zone_name().map(str::to_string))
+            .collect();
+        zones.sort();
+        self.aws.inner.zones.lock().await.insert(self.region.clone(), zones.clone());
+        Ok(zones)
+    }
+
+    /// Everything the owner holds in this region, found by its UID tag. Filters are applied
+    /// again client-side by the planner, so an API that ignores a filter changes nothing.
+    pub async fn observe_vpc(&self, owner_uid: &str) -> Result<Observed, AwsError> {
+        let (vpcs, subnets, internet_gateways, route_tables, nat_gateways, addresses, flow_logs) = futures::try_join!(
+            self.observe_vpcs(owner_uid),
+            self.observe_subnets(owner_uid),
+            self.observe_internet_gateways(owner_uid),
+            self.observe_route_tables(owner_uid),
+            self.observe_nat_gateways(owner_uid),
+            self.observe_addresses(owner_uid),
+            self.observe_flow_logs(owner_uid),
+        )?;
+        Ok(Observed { vpcs, subnets, internet_gateways, route_tables, nat_gateways, addresses, flow_logs })
+    }
+
+    async fn observe_vpcs(&self, uid: &str) -> Result<Vec<vpc::Vpc>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .call(
+                    "DescribeVpcs",
+                    false,
+                    self.client.describe_vpcs().filters(owner_filter(uid)).set_next_token(token).send(),
+                )
+                .await?;
+            for v in page.vpcs() {
+                let Some(id) = v.vpc_id() else { continue };
+                let (support, hostnames) = futures::try_join!(
+                    self.vpc_attribute(id, VpcAttributeName::EnableDnsSupport),
+                    self.vpc_attribute(id, VpcAttributeName::EnableDnsHostnames),
+                )?;
+                out.push(vpc::Vpc {
+                    id: id.into(),
+                    cidr_block: v.cidr_block().unwrap_or_default().into(),
+                    dns_support: support,
+                    dns_hostnames: hostnames,
+                    tags: tags_of(v.tags()),
+                });
+            }
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn vpc_attribute(&self, vpc_id: &str, attribute: VpcAttributeName) -> Result<Option<bool>, AwsError> {
+        let out = self
+            .call(
+                "DescribeVpcAttribute",
+                false,
+                self.client.describe_vpc_attribute().vpc_id(vpc_id).attribute(attribute.clone()).send(),
+            )
+            .await?;
+        let value = match attribute {
+            VpcAttributeName::EnableDnsSupport => out.enable_dns_support(),
+            _ => out.enable_dns_hostnames(),
+        };
+        Ok(value.and_then(|v| v.value()))
+    }
+
+    async fn observe_subnets(&self, uid: &str) -> Result<Vec<vpc::Subnet>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .call(
+                    "DescribeSubnets",
+                    false,
+                    self.client.describe_subnets().filters(owner_filter(uid)).set_next_token(token).send(),
+                )
+                .await?;
+            out.extend(page.subnets().iter().filter_map(|s| {
+                Some(vpc::Subnet {
+                    id: s.subnet_id()?.into(),
+                    vpc_id: s.vpc_id().unwrap_or_default().into(),
+                    cidr_block: s.cidr_block().unwrap_or_default().into(),
+                    zone: s.availability_zone().unwrap_or_default().into(),
+                    map_public_ip_on_launch: s.map_public_ip_on_launch().unwrap_or(false),
+                    tags: tags_of(s.tags()),
+                })
+            }));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn observe_internet_gateways(&self, uid: &str) -> Result<Vec<vpc::InternetGateway>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .call(
+                    "DescribeInternetGateways",
+                    false,
+                    self.client.describe_internet_gateways().filters(owner_filter(uid)).set_next_token(token).send(),
+                )
+                .await?;
+            out.extend(page.internet_gateways().iter().filter_map(|g| {
+                Some(vpc::InternetGateway {
+                    id: g.internet_gateway_id()?.into(),
+                    attached_vpc_ids: g.attachments().iter().filter_map(|a| a.vpc_id().map(str::to_string)).collect(),
+                    tags: tags_of(g.tags()),
+                })
+            }));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn observe_route_tables(&self, uid: &str) -> Result<Vec<vpc::RouteTable>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .call(
+                    "DescribeRouteTables",
+                    false,
+                    self.client.describe_route_tables().filters(owner_filter(uid)).set_next_token(token).send(),
+                )
+                .await?;
+            out.extend(page.route_tables().iter().filter_map(|t| {
+                Some(vpc::RouteTable {
+                    id: t.route_table_id()?.into(),
+                    vpc_id: t.vpc_id().unwrap_or_default().into(),
+                    routes: t
+                        .routes()
+                        .iter()
+                        .filter_map(|r| {
+                            Some(vpc::Route {
+                                destination: r.destination_cidr_block()?.into(),
+                                gateway_id: r.gateway_id().map(str::to_string),
+                                nat_gateway_id: r.nat_gateway_id().map(str::to_string),
+                            })
+                        })
+                        .collect(),
+                    associations: t
+                        .associations()
+                        .iter()
+                        .filter_map(|a| {
+                            Some(vpc::Association {
+                                id: a.route_table_association_id()?.into(),
+                                subnet_id: a.subnet_id().map(str::to_string),
+                                main: a.main().unwrap_or(false),
+                            })
+                        })
+                        .collect(),
+                    tags: tags_of(t.tags()),
+                })
+            }));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn observe_nat_gateways(&self, uid: &str) -> Result<Vec<vpc::NatGateway>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .call(
+                    "DescribeNatGateways",
+                    false,
+                    self.client.describe_nat_gateways().filter(owner_filter(uid)).set_next_token(token).send(),
+                )
+                .await?;
+            out.extend(page.nat_gateways().iter().filter_map(|n| {
+                let address = n.nat_gateway_addresses().first();
+                Some(vpc::NatGateway {
+                    id: n.nat_gateway_id()?.into(),
+                    subnet_id: n.subnet_id().unwrap_or_default().into(),
+                    state: n.state().map(|s| s.as_str().to_ascii_lowercase()).unwrap_or_default(),
+                    allocation_id: address.and_then(|a| a.allocation_id()).map(str::to_string),
+                    public_ip: address.and_then(|a| a.public_ip()).map(str::to_string),
+                    tags: tags_of(n.tags()),
+                })
+            }));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn observe_addresses(&self, uid: &str) -> Result<Vec<vpc::Address>, AwsError> {
+        let out = self
+            .call("DescribeAddresses", false, self.client.describe_addresses().filters(owner_filter(uid)).send())
+            .await?;
+        Ok(out
+            .addresses()
+            .iter()
+            .filter_map(|a| {
+                Some(vpc::Address {
+                    allocation_id: a.allocation_id()?.into(),
+                    public_ip: a.public_ip().map(str::to_string),
+                    tags: tags_of(a.tags()),
+                })
+            })
+            .collect())
+    }
+
+    async fn observe_flow_logs(&self, uid: &str) -> Result<Vec<vpc::FlowLog>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .call(
+                    "DescribeFlowLogs",
+                    false,
+                    self.client.describe_flow_logs().filter(owner_filter(uid)).set_next_token(token).send(),
+                )
+                .await?;
+            out.extend(page.flow_logs().iter().filter_map(|f| {
+                Some(vpc::FlowLog {
+                    id: f.flow_log_id()?.into(),
+                    resource_id: f.resource_id().unwrap_or_default().into(),
+                    traffic_type: f.traffic_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                    destination_type: f.log_destination_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                    destination: f.log_destination().map(str::to_string),
+                    log_group: f.log_group_name().map(str::to_string),
+                    role_arn: f.deliver_logs_permission_arn().map(str::to_string),
+                    tags: tags_of(f.tags()),
+                })
+            }));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Runs the plan phase by phase; steps of a phase in parallel. Stops after the first phase
+    /// with a failure (its other steps still finish), since later phases depend on it.
+    pub async fn execute_vpc(&self, plan: &Plan<Step>) -> Execution {
+        let mut created: HashMap<String, String> = HashMap::new();
+        let mut execution = Execution::default();
+        for phase in plan.phases() {
+            // Futures are built eagerly: a lazily mapped stream trips the compiler's
+            // higher-ranked lifetime inference once the controller spawns it.
+            let running: Vec<_> = phase
+                .into_iter()
+                .map(|step| {
+                    let created = &created;
+                    Box::pin(async move { (step, self.run(step, created).await) })
+                })
+                .collect();
+            let results: Vec<(&Step, Result<Option<String>, AwsError>)> =
+                futures::stream::iter(running).buffer_unordered(PHASE_CONCURRENCY).collect().await;
+            for (step, result) in results {
+                match result {
+                    Ok(id) => {
+                        if let (Some(component), Some(id)) = (step.creates(), &id) {
+                            created.insert(component.to_string(), id.clone());
+                        }
+                        tracing::info!(region = %self.region, action = step.action(), step = %step, id = id.as_deref().unwrap_or(""), "AWS step done");
+                        execution.executed.push(Executed {
+                            action: step.action(),
+                            summary: step.to_string(),
+                            created_id: id,
+                        });
+                    }
+                    Err(e) if execution.error.is_none() => execution.error = Some(e),
+                    Err(e) => {
+                        tracing::warn!(region = %self.region, error = %e, "further step failure in the same phase")
+                    }
+                }
+            }
+            if execution.error.is_some() {
+                break;
+            }
+        }
+        execution
+    }
+
+    /// Runs one step; returns the ID of what it created, if anything.
+    async fn run(&self, step: &Step, created: &HashMap<String, String>) -> Result<Option<String>, AwsError> {
+        let resolve = |r: &Ref| -> Result<String, AwsError> {
+            match r {
+                Ref::Id(id) => Ok(id.clone()),
+                Ref::Created(c) => created.get(c).cloned().ok_or_else(|| {
+                    AwsError::malformed("ResolveReference", &format!("{c} was not created by an earlier phase"))
+                }),
+            }
+        };
+        let c = &self.client;
+        let ok_if_gone = |r: Result<(), AwsError>| match r {
+            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+            other => other.map(|_| None),
+        };
+        match step {
+            Step::CreateVpc { cidr_block, tags, .. } => {
+                let out = self
+                    .call(
+                        "CreateVpc",
+                        true,
+                        c.create_vpc()
+                            .cidr_block(cidr_block)
+                            .tag_specifications(tag_spec(ResourceType::Vpc, tags))
+                            .send(),
+                    )
+                    .await?;
+                let id =
+                    out.vpc().and_then(|v| v.vpc_id()).ok_or_else(|| AwsError::malformed("CreateVpc", "no VPC ID"))?;
+                Ok(Some(id.into()))
+            }
+            Step::CreateInternetGateway { tags, .. } => {
+                let out = self
+                    .call(
+                        "CreateInternetGateway",
+                        true,
+                        c.create_internet_gateway()
+                            .tag_specifications(tag_spec(ResourceType::InternetGateway, tags))
+                            .send(),
+                    )
+                    .await?;
+                let id = out
+                    .internet_gateway()
+                    .and_then(|g| g.internet_gateway_id())
+                    .ok_or_else(|| AwsError::malformed("CreateInternetGateway", "no ID"))?;
+                Ok(Some(id.into()))
+            }
+            Step::AllocateAddress { tags, .. } => {
+                let out = self
+                    .call(
+                        "AllocateAddress",
+                        true,
+                        c.allocate_address()
+                            .domain(DomainType::Vpc)
+                            .tag_specifications(tag_spec(ResourceType::ElasticIp, tags))
+                            .send(),
+                    )
+                    .await?;
+                Ok(Some(
+                    out.allocation_id()
+                        .ok_or_else(|| AwsError::malformed("AllocateAddress", "no allocation ID"))?
+                        .into(),
+                ))
+            }
+            Step::SetTags { resource_id, tags, .. } => {
+                let tags = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+                self.call("CreateTags", true, c.create_tags().resources(resource_id).set_tags(Some(tags)).send())
+                    .await?;
+                Ok(None)
+            }
+            Step::SetVpcAttribute { vpc, attribute, value } => {
+                let value = AttributeBooleanValue::builder().value(*value).build();
+                let request = c.modify_vpc_attribute().vpc_id(resolve(vpc)?);
+                let request = match attribute {
+                    VpcAttribute::EnableDnsSupport => request.enable_dns_support(value),
+                    VpcAttribute::EnableDnsHostnames => request.enable_dns_hostnames(value),
+                };
+                self.call("ModifyVpcAttribute", true, request.send()).await?;
+                Ok(None)
+            }
+            Step::CreateSubnet { vpc, cidr_block, zone, tags, .. } => {
+                let out = self
+                    .call(
+                        "CreateSubnet",
+                        true,
+                        c.create_subnet()
+                            .vpc_id(resolve(vpc)?)
+                            .cidr_block(cidr_block)
+                            .availability_zone(zone)
+                            .tag_specifications(tag_spec(ResourceType::Subnet, tags))
+                            .send(),
+                    )
+                    .await?;
+                Ok(Some(
+                    out.subnet()
+                        .and_then(|s| s.subnet_id())
+                        .ok_or_else(|| AwsError::malformed("CreateSubnet", "no ID"))?
+                        .into(),
+                ))
+            }
+            Step::CreateRouteTable { vpc, tags, .. } => {
+                let out = self
+                    .call(
+                        "CreateRouteTable",
+                        true,
+                        c.create_route_table()
+                            .vpc_id(resolve(vpc)?)
+                            .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
+                            .send(),
+                    )
+                    .await?;
+                let id = out
+                    .route_table()
+                    .and_then(|t| t.route_table_id())
+                    .ok_or_else(|| AwsError::malformed("CreateRouteTable", "no ID"))?;
+                Ok(Some(id.into()))
+            }
+            Step::AttachInternetGateway { internet_gateway, vpc } => {
+                self.call(
+                    "AttachInternetGateway",
+                    true,
+                    c.attach_internet_gateway()
+                        .internet_gateway_id(resolve(internet_gateway)?)
+                        .vpc_id(resolve(vpc)?)
+                        .send(),
+                )
+                .await?;
+                Ok(None)
+            }
+            Step::CreateFlowLog { vpc, traffic_type, destination, tags, .. } => {
+                let request = c
+                    .create_flow_logs()
+                    .resource_type(FlowLogsResourceType::Vpc)
+                    .resource_ids(resolve(vpc)?)
+                    .traffic_type(TrafficType::from(traffic_type.as_str()))
+                    .tag_specifications(tag_spec(ResourceType::VpcFlowLog, tags));
+                let request = match destination {
+                    FlowLogTarget::S3 { bucket_arn } => {
+                        request.log_destination_type(LogDestinationType::S3).log_destination(bucket_arn)
+                    }
+                    FlowLogTarget::CloudWatchLogs { log_group, role_arn } => request
+                        .log_destination_type(LogDestinationType::CloudWatchLogs)
+                        .log_group_name(log_group)
+                        .deliver_logs_permission_arn(role_arn),
+                };
+                let out = self.call("CreateFlowLogs", true, request.send()).await?;
+                if let Some(failed) = out.unsuccessful().first() {
+                    let err = failed.error();
+                    return Err(AwsError {
+                        kind: crate::error::classify(err.and_then(|e| e.code()).unwrap_or("Unknown")),
+                        operation: "CreateFlowLogs",
+                        code: err.and_then(|e| e.code()).unwrap_or("Unknown").into(),
+                        message: err.and_then(|e| e.message()).unwrap_or_default().into(),
+                    });
+                }
+                Ok(Some(
+                    out.flow_log_ids().first().ok_or_else(|| AwsError::malformed("CreateFlowLogs", "no ID"))?.clone(),
+                ))
+            }
+            Step::SetSubnetPublicIpOnLaunch { subnet, value } => {
+                self.call(
+                    "ModifySubnetAttribute",
+                    true,
+                    c.modify_subnet_attribute()
+                        .subnet_id(resolve(subnet)?)
+                        .map_public_ip_on_launch(AttributeBooleanValue::builder().value(*value).build())
+                        .send(),
+                )
+                .await?;
+                Ok(None)
+            }
+            Step::AssociateRouteTable { route_table, subnet } => {
+                let out = self
+                    .call(
+                        "AssociateRouteTable",
+                        true,
+                        c.associate_route_table()
+                            .route_table_id(resolve(route_table)?)
+                            .subnet_id(resolve(subnet)?)
+                            .send(),
+                    )
+                    .await?;
+                Ok(out.association_id().map(str::to_string))
+            }
+            Step::ReplaceRouteTableAssociation { association_id, route_table } => {
+                let out = self
+                    .call(
+                        "ReplaceRouteTableAssociation",
+                        true,
+                        c.replace_route_table_association()
+                            .association_id(association_id)
+                            .route_table_id(resolve(route_table)?)
+                            .send(),
+                    )
+                    .await?;
+                Ok(out.new_association_id().map(str::to_string))
+            }
+            Step::CreateNatGateway { subnet, address, tags, .. } => {
+                let out = self
+                    .call(
+                        "CreateNatGateway",
+                        true,
+                        c.create_nat_gateway()
+                            .subnet_id(resolve(subnet)?)
+                            .allocation_id(resolve(address)?)
+                            .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
+                            .send(),
+                    )
+                    .await?;
+                let id = out
+                    .nat_gateway()
+                    .and_then(|n| n.nat_gateway_id())
+                    .ok_or_else(|| AwsError::malformed("CreateNatGateway", "no ID"))?;
+                Ok(Some(id.into()))
+            }
+            Step::CreateRoute { route_table, destination, target }
+            | Step::ReplaceRoute { route_table, destination, target } => {
+                let replace = matches!(step, Step::ReplaceRoute { .. });
+                let table = resolve(route_table)?;
+                let (gateway, nat) = match target {
+                    RouteTarget::InternetGateway(r) => (Some(resolve(r)?), None),
+                    RouteTarget::NatGateway(r) => (None, Some(resolve(r)?)),
+                };
+                if replace {
+                    let request = c
+                        .replace_route()
+                        .route_table_id(table)
+                        .destination_cidr_block(destination)
+                        .set_gateway_id(gateway)
+                        .set_nat_gateway_id(nat);
+                    self.call("ReplaceRoute", true, request.send()).await?;
+                } else {
+                    let request = c
+                        .create_route()
+                        .route_table_id(table)
+                        .destination_cidr_block(destination)
+                        .set_gateway_id(gateway)
+                        .set_nat_gateway_id(nat);
+                    self.call("CreateRoute", true, request.send()).await?;
+                }
+                Ok(None)
+            }
+            Step::DeleteRoute { route_table_id, destination } => ok_if_gone(
+                self.call(
+                    "DeleteRoute",
+                    true,
+                    c.delete_route().route_table_id(route_table_id).destination_cidr_block(destination).send(),
+                )
+                .await
+                .map(|_| ()),
+            ),
+            Step::DisassociateRouteTable { association_id } => ok_if_gone(
+                self.call(
+                    "DisassociateRouteTable",
+                    true,
+                    c.disassociate_route_table().association_id(association_id).send(),
+                )
+                .await
+                .map(|_| ()),
+            ),
+            Step::DeleteNatGateway { id } => ok_if_gone(
+                self.call("DeleteNatGateway", true, c.delete_nat_gateway().nat_gateway_id(id).send()).await.map(|_| ()),
+            ),
+            Step::ReleaseAddress { allocation_id } => ok_if_gone(
+                self.call("ReleaseAddress", true, c.release_address().allocation_id(allocation_id).send())
+                    .await
+                    .map(|_| ()),
+            ),
+            Step::DeleteSubnet { id } => {
+                ok_if_gone(self.call("DeleteSubnet", true, c.delete_subnet().subnet_id(id).send()).await.map(|_| ()))
+            }
+            Step::DetachInternetGateway { id, vpc_id } => ok_if_gone(
+                self.call(
+                    "DetachInternetGateway",
+                    true,
+                    c.detach_internet_gateway().internet_gateway_id(id).vpc_id(vpc_id).send(),
+                )
+                .await
+                .map(|_| ()),
+            ),
+            Step::DeleteRouteTable { id } => ok_if_gone(
+                self.call("DeleteRouteTable", true, c.delete_route_table().route_table_id(id).send()).await.map(|_| ()),
+            ),
+            Step::DeleteInternetGateway { id } => ok_if_gone(
+                self.call("DeleteInternetGateway", true, c.delete_internet_gateway().internet_gateway_id(id).send())
+                    .await
+                    .map(|_| ()),
+            ),
+            Step::DeleteVpc { id } => {
+                ok_if_gone(self.call("DeleteVpc", true, c.delete_vpc().vpc_id(id).send()).await.map(|_| ()))
+            }
+            Step::DeleteFlowLog { id } => {
+                let out = self.call("DeleteFlowLogs", true, c.delete_flow_logs().flow_log_ids(id).send()).await?;
+                match out.unsuccessful().first().and_then(|u| u.error()) {
+                    Some(e) if !e.code().unwrap_or_default().contains("NotFound") => Err(AwsError {
+                        kind: crate::error::classify(e.code().unwrap_or("Unknown")),
+                        operation: "DeleteFlowLogs",
+                        code: e.code().unwrap_or("Unknown").into(),
+                        message: e.message().unwrap_or_default().into(),
+                    }),
+                    _ => Ok(None),
+                }
+            }
+        }
+    }
+
+    /// Network interfaces in a VPC that the controller does not own: what blocks its deletion.
+    pub async fn foreign_network_interfaces(&self, vpc_id: &str) -> Result<Vec<String>, AwsError> {
+        let out = self
+            .call(
+                "DescribeNetworkInterfaces",
+                false,
+                self.client
+                    .describe_network_interfaces()
+                    .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
+                    .send(),
+            )
+            .await?;
+        Ok(out
+            .network_interfaces()
+            .iter()
+            .filter(|n| n.interface_type().is_none_or(|t| t.as_str() != "nat_gateway"))
+            .filter_map(|n| {
+                let id = n.network_interface_id()?;
+                Some(match n.description() {
+                    Some(d) if !d.is_empty() => format!("{id} ({d})"),
+                    _ => id.to_string(),
+                })
+            })
+            .collect())
+    }
+}
