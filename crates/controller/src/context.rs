@@ -1,0 +1,148 @@
+//! Shared state of the reconcilers, the controller's error type and its metrics.
+
+use std::collections::HashMap;
+use std::sync::Arc;
+use std::sync::Mutex;
+use std::sync::atomic::AtomicBool;
+use std::time::Duration;
+
+use kube::Client;
+use kube::runtime::events::{Event, EventType, Recorder, Reporter};
+use kube::runtime::reflector::ObjectRef;
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+use securecart_aws::{Aws, AwsError, ErrorKind};
+use securecart_plan::InvalidSpec;
+
+#[derive(Clone, Debug)]
+pub struct Settings {
+    pub resync: Duration,
+    pub progress: Duration,
+}
+
+pub struct Context {
+    pub client: Client,
+    pub aws: Aws,
+    pub metrics: Metrics,
+    pub settings: Settings,
+    pub recorder: Recorder,
+    pub ready: Arc<AtomicBool>,
+    /// Consecutive failures per object, for exponential backoff.
+    failures: Mutex<HashMap<String, u32>>,
+}
+
+impl Context {
+    pub fn new(client: Client, aws: Aws, metrics: Metrics, settings: Settings) -> Self {
+        let reporter =
+            Reporter { controller: "securecart-controller".into(), instance: std::env::var("POD_NAME").ok() };
+        Self {
+            recorder: Recorder::new(client.clone(), reporter),
+            client,
+            aws,
+            metrics,
+            settings,
+            ready: Arc::new(AtomicBool::new(false)),
+            failures: Mutex::default(),
+        }
+    }
+
+    /// Publishes an event on the object; a failure to publish is logged, never fatal.
+    pub async fn event(
+        &self,
+        object: &k8s_openapi::api::core::v1::ObjectReference,
+        type_: EventType,
+        reason: &str,
+        action: &str,
+        note: String,
+    ) {
+        let event = Event {
+            type_,
+            reason: reason.into(),
+            note: Some(note.chars().take(1000).collect()),
+            action: action.into(),
+            secondary: None,
+        };
+        if let Err(e) = self.recorder.publish(&event, object).await {
+            tracing::warn!(error = %e, reason, "could not publish event");
+        }
+    }
+
+    pub fn backoff<K: kube::Resource<DynamicType = ()>>(&self, obj: &ObjectRef<K>) -> Duration {
+        let mut failures = self.failures.lock().expect("failures lock");
+        let n = failures.entry(obj.to_string()).or_insert(0);
+        *n = n.saturating_add(1);
+        Duration::from_secs((2u64.pow((*n).min(6))).min(300))
+    }
+
+    pub fn reset_backoff<K: kube::Resource<DynamicType = ()>>(&self, obj: &ObjectRef<K>) {
+        self.failures.lock().expect("failures lock").remove(&obj.to_string());
+    }
+}
+
+/// Why a reconcile failed. Each variant has a low-cardinality label shared by metrics and logs.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("Kubernetes API: {0}")]
+    Kube(#[from] kube::Error),
+    #[error("{0}")]
+    Aws(#[from] AwsError),
+    #[error("invalid spec: {0}")]
+    InvalidSpec(#[from] InvalidSpec),
+    /// Deletion cannot finish yet; the finalizer stays and the object is looked at again.
+    #[error("deletion in progress: {0}")]
+    DeletionPending(String),
+    #[error("finalizer: {0}")]
+    Finalizer(String),
+}
+
+impl Error {
+    pub fn metric_label(&self) -> &'static str {
+        match self {
+            Error::Kube(_) => "kube",
+            Error::Aws(e) => match e.kind {
+                ErrorKind::Throttled => "aws_throttled",
+                ErrorKind::Terminal => "aws_terminal",
+                _ => "aws_retryable",
+            },
+            Error::InvalidSpec(_) => "invalid_spec",
+            Error::DeletionPending(_) => "deletion_pending",
+            Error::Finalizer(_) => "finalizer",
+        }
+    }
+
+    /// Needs a spec change: retrying sooner than the resync period is pointless.
+    pub fn is_terminal(&self) -> bool {
+        matches!(self, Error::InvalidSpec(_)) || matches!(self, Error::Aws(e) if e.is_terminal())
+    }
+}
+
+#[derive(Clone)]
+pub struct Metrics {
+    pub reconciles: IntCounterVec,
+    pub reconcile_duration: HistogramVec,
+    pub drift_repairs: IntCounterVec,
+}
+
+impl Metrics {
+    pub fn new(registry: &Registry) -> prometheus::Result<Self> {
+        let reconciles = IntCounterVec::new(
+            Opts::new("securecart_reconciles_total", "Reconciles by kind and result (ok or an error label)."),
+            &["kind", "result"],
+        )?;
+        let reconcile_duration = HistogramVec::new(
+            HistogramOpts::new("securecart_reconcile_duration_seconds", "Time spent in one reconcile.")
+                .buckets(vec![0.01, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0]),
+            &["kind"],
+        )?;
+        let drift_repairs = IntCounterVec::new(
+            Opts::new(
+                "securecart_drift_repairs_total",
+                "AWS changes made to repair out-of-band drift, by kind and action.",
+            ),
+            &["kind", "action"],
+        )?;
+        registry.register(Box::new(reconciles.clone()))?;
+        registry.register(Box::new(reconcile_duration.clone()))?;
+        registry.register(Box::new(drift_repairs.clone()))?;
+        Ok(Self { reconciles, reconcile_duration, drift_repairs })
+    }
+}
