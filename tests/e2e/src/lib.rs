@@ -1,0 +1,324 @@
+//! Integration-test harness. `tests/run-integration.sh` starts a real etcd + kube-apiserver and
+//! the AWS emulator, then runs these tests with their addresses in the environment. Each test
+//! gets its own namespace, its own AWS region in the emulator and its own controller process
+//! (the real binary), so tests run in parallel without seeing each other; AWS state is checked
+//! through the AWS API, never through the controller's status.
+
+use std::collections::BTreeMap;
+use std::future::Future;
+use std::path::PathBuf;
+use std::process::Stdio;
+use std::time::Duration;
+
+use anyhow::{Context as _, bail};
+use aws_sdk_ec2::types::Filter;
+use k8s_openapi::api::core::v1::Namespace;
+use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
+use kube::{Api, Client};
+use securecart_api::tags::OWNER_UID;
+use securecart_api::{VpcTier, VpcTierSpec};
+use tokio::process::{Child, Command};
+
+pub use anyhow::Result;
+
+/// A test's world: namespace, region, controller and clients.
+pub struct TestEnv {
+    pub name: String,
+    pub namespace: String,
+    pub region: String,
+    pub client: Client,
+    pub ec2: aws_sdk_ec2::Client,
+    controller: Option<Child>,
+    metrics_port: u16,
+}
+
+fn env(name: &str) -> Result<String> {
+    std::env::var(name).with_context(|| {
+        format!("{name} is not set: run the integration tests through `make test` or tests/run-integration.sh")
+    })
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("free loopback port")
+}
+
+pub fn log_dir() -> PathBuf {
+    let dir = PathBuf::from(std::env::var("SECURECART_E2E_LOGS").unwrap_or_else(|_| "target/e2e-logs".into()));
+    std::fs::create_dir_all(&dir).ok();
+    dir
+}
+
+impl TestEnv {
+    /// Creates the namespace and starts a controller watching only it. `region` must be unique
+    /// to the test: the emulator keeps state per region.
+    pub async fn start(name: &str, region: &str) -> Result<Self> {
+        let client = Client::try_default().await.context("kube client from KUBECONFIG")?;
+        let namespace = format!("t-{name}");
+        let namespaces: Api<Namespace> = Api::all(client.clone());
+        let ns: Namespace = serde_json::from_value(serde_json::json!({"metadata": {"name": namespace}}))?;
+        match namespaces.create(&PostParams::default(), &ns).await {
+            Ok(_) => {}
+            Err(kube::Error::Api(e)) if e.code == 409 => {}
+            Err(e) => return Err(e.into()),
+        }
+        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            .region(aws_config::Region::new(region.to_string()))
+            .load()
+            .await;
+        let mut this = Self {
+            name: name.into(),
+            namespace,
+            region: region.into(),
+            client,
+            ec2: aws_sdk_ec2::Client::new(&config),
+            controller: None,
+            metrics_port: 0,
+        };
+        this.start_controller().await?;
+        Ok(this)
+    }
+
+    /// Starts (or restarts) the controller process.
+    pub async fn start_controller(&mut self) -> Result<()> {
+        let bin = env("SECURECART_CONTROLLER_BIN")?;
+        self.metrics_port = free_port();
+        let log =
+            std::fs::OpenOptions::new().create(true).append(true).open(log_dir().join(format!("{}.log", self.name)))?;
+        let child = Command::new(bin)
+            .args(["--namespace", &self.namespace])
+            .args(["--metrics-addr", &format!("127.0.0.1:{}", self.metrics_port)])
+            .args(["--resync-seconds", "3", "--progress-seconds", "1"])
+            .env("RUST_LOG", "info,securecart=debug")
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log))
+            .kill_on_drop(true)
+            .spawn()
+            .context("starting the controller")?;
+        self.controller = Some(child);
+        wait_for("controller /readyz", Duration::from_secs(30), || async {
+            Ok(http_get(self.metrics_port, "/readyz").await.is_ok_and(|b| b == "ok"))
+        })
+        .await
+    }
+
+    /// Kills the controller with SIGKILL: no graceful shutdown, like a crash.
+    pub async fn kill_controller(&mut self) -> Result<()> {
+        if let Some(mut child) = self.controller.take() {
+            child.start_kill()?;
+            child.wait().await?;
+        }
+        Ok(())
+    }
+
+    pub fn vpc_tiers(&self) -> Api<VpcTier> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    pub async fn apply_vpc_tier(&self, name: &str, spec: VpcTierSpec) -> Result<VpcTier> {
+        let obj = VpcTier::new(name, spec);
+        let value = serde_json::json!({
+            "apiVersion": "net.securecart.io/v1alpha1",
+            "kind": "VpcTier",
+            "metadata": {"name": name},
+            "spec": obj.spec,
+        });
+        Ok(self.vpc_tiers().patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(&value)).await?)
+    }
+
+    pub async fn delete_vpc_tier(&self, name: &str) -> Result<()> {
+        self.vpc_tiers().delete(name, &DeleteParams::default()).await?;
+        Ok(())
+    }
+
+    /// Waits until the object is Ready=True at its current generation.
+    pub async fn wait_ready(&self, name: &str, timeout: Duration) -> Result<VpcTier> {
+        let api = self.vpc_tiers();
+        wait_for(&format!("VpcTier {name} Ready"), timeout, || async {
+            let o = api.get(name).await?;
+            Ok(ready_status(&o).as_deref() == Some("True")
+                && o.status.as_ref().and_then(|s| s.observed_generation) == o.metadata.generation)
+        })
+        .await?;
+        Ok(api.get(name).await?)
+    }
+
+    /// Waits until the object is gone (finalizer done).
+    pub async fn wait_gone(&self, name: &str, timeout: Duration) -> Result<()> {
+        let api = self.vpc_tiers();
+        wait_for(&format!("VpcTier {name} deleted"), timeout, || async { Ok(api.get_opt(name).await?.is_none()) }).await
+    }
+
+    /// The controller's Prometheus text.
+    pub async fn metrics(&self) -> Result<String> {
+        http_get(self.metrics_port, "/metrics").await
+    }
+
+    /// Sum of AWS calls that change something, as the controller counted them.
+    pub async fn mutating_calls(&self) -> Result<u64> {
+        Ok(sum_metric(&self.metrics().await?, "securecart_aws_api_calls_total", &[("mutating", "true")]))
+    }
+
+    pub async fn reconciles(&self) -> Result<u64> {
+        Ok(sum_metric(&self.metrics().await?, "securecart_reconciles_total", &[]))
+    }
+
+    /// Resources in this test's region tagged with the owner's UID, by kind.
+    pub async fn owned(&self, uid: &str) -> Result<Owned> {
+        let f = || Filter::builder().name(format!("tag:{OWNER_UID}")).values(uid).build();
+        let vpcs = self.ec2.describe_vpcs().filters(f()).send().await?;
+        let subnets = self.ec2.describe_subnets().filters(f()).send().await?;
+        let igws = self.ec2.describe_internet_gateways().filters(f()).send().await?;
+        let tables = self.ec2.describe_route_tables().filters(f()).send().await?;
+        // The emulator ignores NAT gateway filters; filter on tags here as the controller does.
+        let nats = self.ec2.describe_nat_gateways().send().await?;
+        let addresses = self.ec2.describe_addresses().filters(f()).send().await?;
+        let flow_logs = self.ec2.describe_flow_logs().filter(f()).send().await?;
+        let has_uid = |tags: &[aws_sdk_ec2::types::Tag]| {
+            tags.iter().any(|t| t.key() == Some(OWNER_UID) && t.value() == Some(uid))
+        };
+        Ok(Owned {
+            vpcs: vpcs.vpcs().to_vec(),
+            subnets: subnets.subnets().to_vec(),
+            internet_gateways: igws.internet_gateways().to_vec(),
+            route_tables: tables.route_tables().to_vec(),
+            nat_gateways: nats
+                .nat_gateways()
+                .iter()
+                .filter(|n| has_uid(n.tags()) && n.state().is_some_and(|s| s.as_str() != "deleted"))
+                .cloned()
+                .collect(),
+            addresses: addresses.addresses().to_vec(),
+            flow_logs: flow_logs.flow_logs().to_vec(),
+        })
+    }
+
+    /// Events recorded on an object, as (reason, note) pairs.
+    pub async fn events(&self, name: &str) -> Result<Vec<(String, String)>> {
+        let api: Api<k8s_openapi::api::events::v1::Event> = Api::namespaced(self.client.clone(), &self.namespace);
+        let list = api.list(&ListParams::default()).await?;
+        Ok(list
+            .items
+            .into_iter()
+            .filter(|e| e.regarding.as_ref().and_then(|r| r.name.as_deref()) == Some(name))
+            .map(|e| (e.reason.unwrap_or_default(), e.note.unwrap_or_default()))
+            .collect())
+    }
+
+    /// Runs the project's kubectl against the test apiserver.
+    pub async fn kubectl(&self, args: &[&str]) -> Result<std::process::Output> {
+        Ok(Command::new(std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".into())).args(args).output().await?)
+    }
+}
+
+/// Everything one owner holds in the emulator, read through the AWS API.
+#[derive(Debug)]
+pub struct Owned {
+    pub vpcs: Vec<aws_sdk_ec2::types::Vpc>,
+    pub subnets: Vec<aws_sdk_ec2::types::Subnet>,
+    pub internet_gateways: Vec<aws_sdk_ec2::types::InternetGateway>,
+    pub route_tables: Vec<aws_sdk_ec2::types::RouteTable>,
+    pub nat_gateways: Vec<aws_sdk_ec2::types::NatGateway>,
+    pub addresses: Vec<aws_sdk_ec2::types::Address>,
+    pub flow_logs: Vec<aws_sdk_ec2::types::FlowLog>,
+}
+
+impl Owned {
+    pub fn total(&self) -> usize {
+        self.vpcs.len()
+            + self.subnets.len()
+            + self.internet_gateways.len()
+            + self.route_tables.len()
+            + self.nat_gateways.len()
+            + self.addresses.len()
+            + self.flow_logs.len()
+    }
+
+    /// Subnet ID by component tag.
+    pub fn subnet_ids(&self) -> BTreeMap<String, String> {
+        self.subnets
+            .iter()
+            .filter_map(|s| Some((tag(s.tags(), securecart_api::tags::COMPONENT)?, s.subnet_id()?.to_string())))
+            .collect()
+    }
+}
+
+pub fn tag(tags: &[aws_sdk_ec2::types::Tag], key: &str) -> Option<String> {
+    tags.iter().find(|t| t.key() == Some(key)).and_then(|t| t.value()).map(str::to_string)
+}
+
+pub fn ready_status(o: &VpcTier) -> Option<String> {
+    ready_condition(o).map(|c| c.status)
+}
+
+pub fn ready_condition(o: &VpcTier) -> Option<k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition> {
+    o.status.as_ref()?.conditions.iter().find(|c| c.type_ == "Ready").cloned()
+}
+
+/// Polls `check` until it returns true, or fails with `what` after `timeout`.
+pub async fn wait_for<F, Fut>(what: &str, timeout: Duration, mut check: F) -> Result<()>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = Result<bool>>,
+{
+    let deadline = tokio::time::Instant::now() + timeout;
+    let mut last_error = None;
+    loop {
+        match check().await {
+            Ok(true) => return Ok(()),
+            Ok(false) => {}
+            Err(e) => last_error = Some(e),
+        }
+        if tokio::time::Instant::now() > deadline {
+            bail!("timed out after {timeout:?} waiting for {what} (last error: {last_error:?})");
+        }
+        tokio::time::sleep(Duration::from_millis(250)).await;
+    }
+}
+
+async fn http_get(port: u16, path: &str) -> Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
+    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes()).await?;
+    let mut buf = String::new();
+    stream.read_to_string(&mut buf).await?;
+    let (head, body) = buf.split_once("\r\n\r\n").context("malformed HTTP response")?;
+    if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+        bail!("GET {path}: {}", head.lines().next().unwrap_or_default());
+    }
+    Ok(body.to_string())
+}
+
+/// Sums a Prometheus counter over the series whose labels include all of `labels`.
+pub fn sum_metric(text: &str, name: &str, labels: &[(&str, &str)]) -> u64 {
+    text.lines()
+        .filter(|l| l.starts_with(name) && l[name.len()..].starts_with(['{', ' ']))
+        .filter(|l| labels.iter().all(|(k, v)| l.contains(&format!("{k}=\"{v}\""))))
+        .filter_map(|l| l.rsplit(' ').next()?.parse::<f64>().ok())
+        .sum::<f64>() as u64
+}
+
+/// Creates an S3 bucket in the emulator (flow logs to S3 need one), with a plain HTTP request:
+/// the emulator does not check signatures, and the operator itself never calls S3.
+pub async fn create_emulator_bucket(bucket: &str) -> Result<()> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let endpoint = env("AWS_ENDPOINT_URL")?;
+    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let mut stream = tokio::net::TcpStream::connect(authority).await?;
+    stream
+        .write_all(format!("PUT /{bucket} HTTP/1.0\r\nHost: {authority}\r\nContent-Length: 0\r\n\r\n").as_bytes())
+        .await?;
+    let mut buf = String::new();
+    stream.read_to_string(&mut buf).await?;
+    if !buf.starts_with("HTTP/1.0 200") && !buf.starts_with("HTTP/1.1 200") {
+        bail!("creating bucket {bucket}: {}", buf.lines().next().unwrap_or_default());
+    }
+    Ok(())
+}
+
+/// A spec from YAML-like JSON, so tests read like manifests.
+pub fn spec(value: serde_json::Value) -> VpcTierSpec {
+    serde_json::from_value(value).expect("test spec is a valid VpcTierSpec")
+}
