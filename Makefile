@@ -1,0 +1,52 @@
+# securecart-operator. `make demo` runs the operator on a local control plane and AWS emulator;
+# `make test` is everything CI runs. Both install what they need on first use.
+SHELL := bash
+LOCAL := .local
+
+.PHONY: help deps build crds crds-check fmt fmt-check clippy unit integration test up down demo
+
+help:
+	@echo "make demo   start etcd, kube-apiserver, the AWS emulator and the controller; apply examples/"
+	@echo "make down   stop everything 'make up'/'make demo' started"
+	@echo "make test   fmt, clippy, unit tests, CRD staleness, integration tests (what CI runs)"
+	@echo "make crds   regenerate crds/ from the Rust types"
+
+deps:
+	@tests/controlplane/deps.sh
+
+build:
+	cargo build --workspace
+
+crds:
+	cargo run --quiet -p securecart-crdgen -- crds
+
+crds-check:
+	cargo run --quiet -p securecart-crdgen -- --check crds
+
+fmt:
+	cargo fmt --all
+
+fmt-check:
+	cargo fmt --all -- --check
+
+clippy:
+	cargo clippy --workspace --all-targets -- -D warnings
+
+unit:
+	cargo test --workspace --exclude securecart-e2e
+
+integration: deps
+	tests/run-integration.sh
+
+test: fmt-check clippy crds-check unit integration
+
+up: deps
+	@tests/controlplane/env.sh up $(LOCAL)
+	@tests/controlplane/controller.sh start $(LOCAL)
+
+down:
+	@tests/controlplane/controller.sh stop $(LOCAL)
+	@tests/controlplane/env.sh down $(LOCAL)
+
+demo: up
+	@examples/demo.sh $(LOCAL)

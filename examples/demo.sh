@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# The main job on the local default: apply examples/, wait until every object is Ready, show
+# the objects and what exists in the AWS emulator. Expects `make up` to have run.
+set -euo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+dir="${1:-$root/.local}"
+# shellcheck disable=SC1091
+source "$dir/env"
+venv="${SECURECART_CACHE:-$HOME/.cache/securecart}/venv-moto-5.2.5"
+
+# The flow-log bucket of examples/vpctier-shop.yaml must exist in the emulator (in a real
+# account it is the user's own bucket).
+curl -fsS -X PUT "$AWS_ENDPOINT_URL/shop-flow-logs" >/dev/null
+
+kubectl apply -f "$root/examples/00-namespace.yaml" >/dev/null
+kubectl apply --server-side -f "$root/examples/" | sed 's/^/  /'
+echo "waiting for every object to be Ready..."
+kubectl wait --for=condition=Ready vpctier --all -n platform --timeout=180s
+echo
+kubectl get securecart -n platform -o wide
+echo
+"$venv/bin/python" "$root/examples/aws-summary.py"
+cat <<TXT
+
+The environment stays up to explore:
+  source $dir/env               # kubectl and the AWS SDKs now point at the local control plane and emulator
+  kubectl describe vpctier shop -n platform
+  make down                     # stop everything
+TXT
