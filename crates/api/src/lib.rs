@@ -26,3 +26,19 @@ pub enum DeletionPolicy {
     /// Remove the finalizer and leave AWS untouched.
     Retain,
 }
+
+/// The status fields every kind shares, so the controller writes conditions generically.
+pub trait CommonStatus: Default + Clone + PartialEq + serde::Serialize {
+    fn conditions(&self) -> &[Condition];
+    fn set_common(&mut self, observed_generation: Option<i64>, conditions: Vec<Condition>);
+}
+
+impl CommonStatus for VpcTierStatus {
+    fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+    fn set_common(&mut self, observed_generation: Option<i64>, conditions: Vec<Condition>) {
+        self.observed_generation = observed_generation;
+        self.conditions = conditions;
+    }
+}

@@ -17,7 +17,7 @@ use securecart_plan::plan::PlanStep;
 use securecart_plan::vpc::{self, FlowLogTarget, Observed, RouteTarget, Step, VpcAttribute};
 use securecart_plan::{Plan, Ref, Tags};
 
-use crate::{Aws, AwsError, ErrorKind};
+use crate::{Aws, AwsError, ErrorKind, Executed, Execution};
 
 const SERVICE: &str = "ec2";
 /// Steps of one phase run at most this many at a time.
@@ -27,21 +27,6 @@ pub struct Ec2 {
     client: Client,
     aws: Aws,
     region: String,
-}
-
-/// A step that ran, for events and logs.
-#[derive(Clone, Debug)]
-pub struct Executed {
-    pub action: &'static str,
-    pub summary: String,
-    pub created_id: Option<String>,
-}
-
-/// What executing a plan did: the steps that ran, and the first failure, if any.
-#[derive(Debug, Default)]
-pub struct Execution {
-    pub executed: Vec<Executed>,
-    pub error: Option<AwsError>,
 }
 
 fn tags_of(tags: &[Tag]) -> Tags {

@@ -14,6 +14,21 @@ use tokio::sync::Mutex;
 pub use error::{AwsError, ErrorKind};
 pub use metrics::AwsMetrics;
 
+/// A plan step that ran, for events and logs.
+#[derive(Clone, Debug)]
+pub struct Executed {
+    pub action: &'static str,
+    pub summary: String,
+    pub created_id: Option<String>,
+}
+
+/// What executing a plan did: the steps that ran, and the first failure, if any.
+#[derive(Debug, Default)]
+pub struct Execution {
+    pub executed: Vec<Executed>,
+    pub error: Option<AwsError>,
+}
+
 /// Clients per region, built once from the standard AWS environment (AWS_ENDPOINT_URL,
 /// AWS_REGION, the default credentials chain), so one binary talks to the emulator or to AWS.
 #[derive(Clone)]

@@ -90,6 +90,9 @@ pub enum Error {
     /// Deletion cannot finish yet; the finalizer stays and the object is looked at again.
     #[error("deletion in progress: {0}")]
     DeletionPending(String),
+    /// A referenced object is missing or not Ready yet.
+    #[error("waiting for a dependency: {0}")]
+    WaitingForDependency(String),
     #[error("finalizer: {0}")]
     Finalizer(String),
 }
@@ -105,6 +108,7 @@ impl Error {
             },
             Error::InvalidSpec(_) => "invalid_spec",
             Error::DeletionPending(_) => "deletion_pending",
+            Error::WaitingForDependency(_) => "waiting_for_dependency",
             Error::Finalizer(_) => "finalizer",
         }
     }

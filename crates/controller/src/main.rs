@@ -2,6 +2,7 @@
 
 mod context;
 mod http;
+mod reconciler;
 mod status;
 mod vpc_tier;
 
@@ -40,6 +41,31 @@ struct Args {
     /// Log format: text or json.
     #[arg(long, env = "SECURECART_LOG_FORMAT", default_value = "text")]
     log_format: String,
+}
+
+/// Where the controllers watch: one namespace or all.
+#[derive(Clone)]
+struct Scope {
+    client: Client,
+    namespace: Option<String>,
+}
+
+impl Scope {
+    fn api<K>(&self) -> Api<K>
+    where
+        K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+    {
+        match &self.namespace {
+            Some(ns) => Api::namespaced(self.client.clone(), ns),
+            None => Api::all(self.client.clone()),
+        }
+    }
+}
+
+async fn log_result<K: std::fmt::Debug, E: std::fmt::Display, A>(result: Result<(K, A), E>) {
+    if let Err(e) = result {
+        tracing::debug!(error = %e, "reconcile loop");
+    }
 }
 
 fn init_tracing(format: &str) {
@@ -85,22 +111,17 @@ async fn run() -> anyhow::Result<()> {
     tracing::info!(addr = %listener.local_addr()?, namespace = args.namespace.as_deref().unwrap_or("<all>"), "starting");
     let server = tokio::spawn(http::serve(listener, registry, ctx.ready.clone()));
 
-    let vpc_tiers: Api<VpcTier> = match &args.namespace {
-        Some(ns) => Api::namespaced(client.clone(), ns),
-        None => Api::all(client.clone()),
-    };
+    let scope = Scope { client: client.clone(), namespace: args.namespace.clone() };
     let config = controller::Config::default().concurrency(args.concurrency);
     ctx.ready.store(true, std::sync::atomic::Ordering::Relaxed);
-    Controller::new(vpc_tiers, watcher::Config::default())
-        .with_config(config)
+    // One controller per kind, all on the same context; each stops on SIGTERM/SIGINT after
+    // finishing the reconciles in flight.
+    let vpc_tiers = Controller::new(scope.api::<VpcTier>(), watcher::Config::default())
+        .with_config(config.clone())
         .shutdown_on_signal()
-        .run(vpc_tier::reconcile, vpc_tier::error_policy, ctx.clone())
-        .for_each(|result| async move {
-            if let Err(e) = result {
-                tracing::debug!(error = %e, "reconcile loop");
-            }
-        })
-        .await;
+        .run(vpc_tier::reconcile, reconciler::error_policy, ctx.clone())
+        .for_each(log_result);
+    vpc_tiers.await;
     tracing::info!("controller stopped; shutting down");
     server.abort();
     Ok(())
