@@ -22,6 +22,8 @@ kinds = [
     ("NAT gateways", [n for n in ec2.describe_nat_gateways()["NatGateways"] if n["State"] != "deleted"]),
     ("Elastic IPs", ec2.describe_addresses()["Addresses"]),
     ("flow logs", ec2.describe_flow_logs()["FlowLogs"]),
+    ("VPC endpoints", [e for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"].lower() != "deleted"]),
+    ("security groups", ec2.describe_security_groups()["SecurityGroups"]),
 ]
 for kind, items in kinds:
     for item in items:

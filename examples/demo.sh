@@ -16,6 +16,7 @@ kubectl apply -f "$root/examples/00-namespace.yaml" >/dev/null
 kubectl apply --server-side -f "$root/examples/" | sed 's/^/  /'
 echo "waiting for every object to be Ready..."
 kubectl wait --for=condition=Ready vpctier --all -n platform --timeout=180s
+kubectl wait --for=condition=Ready privateendpoint --all -n platform --timeout=180s
 echo
 kubectl get securecart -n platform -o wide
 echo

@@ -4,6 +4,8 @@
 pub const READY: &str = "Ready";
 pub const RECONCILING: &str = "Reconciling";
 pub const STALLED: &str = "Stalled";
+/// PrivateLink: the partner's endpoint service accepted the connection.
+pub const ACCEPTED: &str = "Accepted";
 
 /// Reasons: CamelCase, low cardinality, shared with the metrics' `reason` label.
 pub mod reason {
@@ -23,6 +25,10 @@ pub mod reason {
     pub const DELETING: &str = "Deleting";
     /// Deletion cannot go on until something outside the controller's ownership is removed.
     pub const DELETION_BLOCKED: &str = "DeletionBlocked";
+    /// A partner endpoint service has not accepted the connection yet.
+    pub const PENDING_ACCEPTANCE: &str = "PendingAcceptance";
+    /// A partner endpoint service rejected the connection.
+    pub const REJECTED: &str = "Rejected";
     /// Used for Reconciling/Stalled when they do not apply.
     pub const IDLE: &str = "Idle";
 }

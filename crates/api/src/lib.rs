@@ -2,10 +2,12 @@
 //! ownership tag keys. Types only: no client, no runtime, no AWS SDK.
 
 pub mod conditions;
+pub mod private_endpoint;
 pub mod tags;
 pub mod vpc_tier;
 
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+pub use private_endpoint::*;
 pub use vpc_tier::*;
 
 /// The API group of every kind here.
@@ -31,6 +33,21 @@ pub enum DeletionPolicy {
 pub trait CommonStatus: Default + Clone + PartialEq + serde::Serialize {
     fn conditions(&self) -> &[Condition];
     fn set_common(&mut self, observed_generation: Option<i64>, conditions: Vec<Condition>);
+}
+
+impl CommonStatus for PrivateEndpointStatus {
+    fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+    fn set_common(&mut self, observed_generation: Option<i64>, conditions: Vec<Condition>) {
+        self.observed_generation = observed_generation;
+        // Conditions the fields already carry (Accepted) follow the standard three.
+        let extra: Vec<Condition> = std::mem::take(&mut self.conditions)
+            .into_iter()
+            .filter(|c| !conditions.iter().any(|s| s.type_ == c.type_))
+            .collect();
+        self.conditions = conditions.into_iter().chain(extra).collect();
+    }
 }
 
 impl CommonStatus for VpcTierStatus {

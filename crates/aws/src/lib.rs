@@ -2,11 +2,17 @@
 //! and executes plan steps; every call is counted and timed, and every failure classified.
 
 pub mod ec2;
+pub mod endpoints;
 pub mod error;
 pub mod metrics;
 
 use std::collections::HashMap;
 use std::sync::Arc;
+
+use futures::StreamExt;
+use securecart_plan::Plan;
+use securecart_plan::plan::PlanStep;
+use std::future::Future;
 
 use aws_config::{BehaviorVersion, Region};
 use tokio::sync::Mutex;
@@ -67,5 +73,74 @@ impl Aws {
             }
         };
         ec2::Ec2::new(client, self.clone(), region.to_string())
+    }
+}
+
+/// Steps of one phase run at most this many at a time.
+const PHASE_CONCURRENCY: usize = 8;
+
+/// Runs a plan phase by phase, the steps of a phase in parallel, resolving `Ref::Created` to the
+/// IDs earlier phases returned. Stops after the first phase with a failure (its other steps
+/// still finish), since later phases depend on it.
+pub(crate) async fn execute_phases<'p, S, F, Fut>(region: &str, plan: &'p Plan<S>, run: F) -> Execution
+where
+    S: PlanStep + Sync,
+    F: Fn(&'p S, Arc<HashMap<String, String>>) -> Fut,
+    Fut: Future<Output = Result<Option<String>, AwsError>>,
+{
+    let mut created: HashMap<String, String> = HashMap::new();
+    let mut execution = Execution::default();
+    let run = &run;
+    for phase in plan.phases() {
+        // Each phase sees a snapshot of the IDs created before it.
+        let created_so_far = Arc::new(created.clone());
+        let running: Vec<_> = phase
+            .into_iter()
+            .map(|step| {
+                let created_so_far = created_so_far.clone();
+                async move { (step, run(step, created_so_far).await) }
+            })
+            .collect();
+        let results: Vec<(&S, Result<Option<String>, AwsError>)> =
+            futures::stream::iter(running).buffer_unordered(PHASE_CONCURRENCY).collect().await;
+        for (step, result) in results {
+            match result {
+                Ok(id) => {
+                    if let (Some(component), Some(id)) = (step.creates(), &id) {
+                        created.insert(component.to_string(), id.clone());
+                    }
+                    tracing::info!(region, action = step.action(), step = %step, id = id.as_deref().unwrap_or(""), "AWS step done");
+                    execution.executed.push(Executed {
+                        action: step.action(),
+                        summary: step.to_string(),
+                        created_id: id,
+                    });
+                }
+                Err(e) if execution.error.is_none() => execution.error = Some(e),
+                Err(e) => tracing::warn!(region, error = %e, "further step failure in the same phase"),
+            }
+        }
+        if execution.error.is_some() {
+            break;
+        }
+    }
+    execution
+}
+
+/// Resolves a reference to an ID: an existing one, or one an earlier phase created.
+pub(crate) fn resolve(r: &securecart_plan::Ref, created: &HashMap<String, String>) -> Result<String, AwsError> {
+    match r {
+        securecart_plan::Ref::Id(id) => Ok(id.clone()),
+        securecart_plan::Ref::Created(c) => created.get(c).cloned().ok_or_else(|| {
+            AwsError::malformed("ResolveReference", &format!("{c} was not created by an earlier phase"))
+        }),
+    }
+}
+
+/// Deletes treat "not found" as done.
+pub(crate) fn ok_if_gone<T>(result: Result<T, AwsError>) -> Result<Option<String>, AwsError> {
+    match result {
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        other => other.map(|_| None),
     }
 }

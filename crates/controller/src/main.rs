@@ -2,6 +2,7 @@
 
 mod context;
 mod http;
+mod private_endpoint;
 mod reconciler;
 mod status;
 mod vpc_tier;
@@ -13,10 +14,12 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use futures::StreamExt;
+use kube::ResourceExt;
 use kube::runtime::controller::{self, Controller};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Client};
-use securecart_api::VpcTier;
+use securecart_api::{PrivateEndpoint, VpcTier};
 
 use crate::context::{Context, Metrics, Settings};
 
@@ -121,7 +124,24 @@ async fn run() -> anyhow::Result<()> {
         .shutdown_on_signal()
         .run(vpc_tier::reconcile, reconciler::error_policy, ctx.clone())
         .for_each(log_result);
-    vpc_tiers.await;
+    // An endpoint follows its VpcTier: a tier gaining a zone, or the VpcTier becoming Ready.
+    let endpoints = Controller::new(scope.api::<PrivateEndpoint>(), watcher::Config::default());
+    let endpoint_store = endpoints.store();
+    let endpoints = endpoints
+        .watches(scope.api::<VpcTier>(), watcher::Config::default(), move |vpc_tier| {
+            let (namespace, name) = (vpc_tier.namespace(), vpc_tier.name_any());
+            endpoint_store
+                .state()
+                .into_iter()
+                .filter(|e| e.namespace() == namespace && e.spec.vpc_tier_ref.name == name)
+                .map(|e| ObjectRef::from_obj(&*e))
+                .collect::<Vec<_>>()
+        })
+        .with_config(config.clone())
+        .shutdown_on_signal()
+        .run(private_endpoint::reconcile, reconciler::error_policy, ctx.clone())
+        .for_each(log_result);
+    futures::join!(vpc_tiers, endpoints);
     tracing::info!("controller stopped; shutting down");
     server.abort();
     Ok(())

@@ -7,10 +7,11 @@ use kube::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use securecart_api::conditions::reason;
-use securecart_api::{DeletionPolicy, VpcTier};
+use securecart_api::{DeletionPolicy, PrivateEndpoint, VpcTier};
 use securecart_aws::AwsError;
 use securecart_aws::ec2::Ec2;
 use securecart_plan::conditions::Outcome;
+use securecart_plan::endpoint;
 use securecart_plan::vpc::{self, Observed};
 
 use crate::context::{Context, Error};
@@ -77,6 +78,18 @@ async fn cleanup(obj: Arc<VpcTier>, api: Api<VpcTier>, ctx: Arc<Context>) -> Res
         )
         .await;
         return Ok(Action::await_change());
+    }
+    // Endpoints in the VPC would block its deletion: they go first.
+    let endpoints: Api<PrivateEndpoint> = Api::namespaced(ctx.client.clone(), &r.owner.namespace);
+    let list = endpoints.list(&Default::default()).await?;
+    let users = endpoint::users_of(
+        &r.owner.name,
+        list.items.iter().map(|e| (e.metadata.name.as_deref().unwrap_or_default(), &e.spec)),
+    );
+    if !users.is_empty() {
+        let message = format!("deletion waits for PrivateEndpoints that use this VpcTier: {}", users.join(", "));
+        r.write_status(&Outcome::Progressing(message.clone()), None).await?;
+        return Err(Error::DeletionPending(message));
     }
     let ec2 = ctx.aws.ec2(&obj.spec.region).await;
     for _ in 0..MAX_PASSES {

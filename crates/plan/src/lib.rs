@@ -3,6 +3,7 @@
 
 pub mod cidr;
 pub mod conditions;
+pub mod endpoint;
 pub mod owner;
 pub mod plan;
 pub mod vpc;

@@ -13,10 +13,13 @@ use std::time::Duration;
 use anyhow::{Context as _, bail};
 use aws_sdk_ec2::types::Filter;
 use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use securecart_api::tags::OWNER_UID;
 use securecart_api::{VpcTier, VpcTierSpec};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
 use tokio::process::{Child, Command};
 
 pub use anyhow::Result;
@@ -133,6 +136,83 @@ impl TestEnv {
         Ok(())
     }
 
+    /// Server-side applies an object of any of the operator's kinds from its spec.
+    pub async fn apply<K>(&self, name: &str, spec: serde_json::Value) -> Result<K>
+    where
+        K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+    {
+        let value = serde_json::json!({
+            "apiVersion": K::api_version(&()),
+            "kind": K::kind(&()),
+            "metadata": {"name": name},
+            "spec": spec,
+        });
+        let api: Api<K> = Api::namespaced(self.client.clone(), &self.namespace);
+        Ok(api.patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(&value)).await?)
+    }
+
+    pub fn api<K>(&self) -> Api<K>
+    where
+        K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>,
+    {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// Waits until a condition of an object of any kind satisfies `check`.
+    pub async fn wait_condition<K>(
+        &self,
+        name: &str,
+        type_: &str,
+        timeout: Duration,
+        check: impl Fn(&Condition) -> bool,
+    ) -> Result<K>
+    where
+        K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + Serialize
+            + std::fmt::Debug,
+    {
+        let api = self.api::<K>();
+        let check = &check;
+        wait_for(&format!("{} {name} {type_}", K::kind(&())), timeout, || async {
+            let o = api.get(name).await?;
+            Ok(condition(&o, type_).is_some_and(|c| check(&c) && c.observed_generation == o.meta().generation))
+        })
+        .await?;
+        Ok(api.get(name).await?)
+    }
+
+    /// Waits until an object of any kind is Ready=True at its current generation.
+    pub async fn wait_ready_as<K>(&self, name: &str, timeout: Duration) -> Result<K>
+    where
+        K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + Serialize
+            + std::fmt::Debug,
+    {
+        self.wait_condition(name, "Ready", timeout, |c| c.status == "True").await
+    }
+
+    /// Waits until an object of any kind is gone (its finalizer done).
+    pub async fn wait_gone_as<K>(&self, name: &str, timeout: Duration) -> Result<()>
+    where
+        K: kube::Resource<DynamicType = (), Scope = k8s_openapi::NamespaceResourceScope>
+            + Clone
+            + DeserializeOwned
+            + std::fmt::Debug,
+    {
+        let api = self.api::<K>();
+        wait_for(&format!("{} {name} deleted", K::kind(&())), timeout, || async {
+            Ok(api.get_opt(name).await?.is_none())
+        })
+        .await
+    }
+
     /// Waits until the object is Ready=True at its current generation.
     pub async fn wait_ready(&self, name: &str, timeout: Duration) -> Result<VpcTier> {
         let api = self.vpc_tiers();
@@ -247,6 +327,13 @@ impl Owned {
 
 pub fn tag(tags: &[aws_sdk_ec2::types::Tag], key: &str) -> Option<String> {
     tags.iter().find(|t| t.key() == Some(key)).and_then(|t| t.value()).map(str::to_string)
+}
+
+/// A condition of an object of any kind, read from its serialized status.
+pub fn condition<K: Serialize>(obj: &K, type_: &str) -> Option<Condition> {
+    let value = serde_json::to_value(obj).ok()?;
+    let conditions = value.get("status")?.get("conditions")?.as_array()?.clone();
+    conditions.into_iter().filter_map(|c| serde_json::from_value::<Condition>(c).ok()).find(|c| c.type_ == type_)
 }
 
 pub fn ready_status(o: &VpcTier) -> Option<String> {

@@ -1,0 +1,237 @@
+//! EC2 VPC endpoints and their security groups: observe by owner tag, execute PrivateEndpoint plans.
+
+use std::collections::HashMap;
+
+use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, VpcEndpointType};
+use securecart_plan::Plan;
+use securecart_plan::endpoint::{Endpoint, IngressRule, Observed, SecurityGroup, Step};
+
+use crate::ec2::{Ec2, owner_filter, tag_spec, tags_of};
+use crate::{AwsError, Execution, ok_if_gone, resolve};
+
+fn permissions(rules: &[IngressRule]) -> Vec<IpPermission> {
+    rules
+        .iter()
+        .map(|r| {
+            IpPermission::builder()
+                .ip_protocol("tcp")
+                .from_port(i32::from(r.port))
+                .to_port(i32::from(r.port))
+                .ip_ranges(IpRange::builder().cidr_ip(&r.cidr).build())
+                .build()
+        })
+        .collect()
+}
+
+impl Ec2 {
+    /// The owner's VPC endpoints and security groups in this region.
+    pub async fn observe_endpoints(&self, owner_uid: &str) -> Result<Observed, AwsError> {
+        let (endpoints, security_groups) =
+            futures::try_join!(self.observe_vpc_endpoints(owner_uid), self.observe_security_groups(owner_uid))?;
+        Ok(Observed { endpoints, security_groups })
+    }
+
+    async fn observe_vpc_endpoints(&self, uid: &str) -> Result<Vec<Endpoint>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .call(
+                    "DescribeVpcEndpoints",
+                    false,
+                    self.client.describe_vpc_endpoints().filters(owner_filter(uid)).set_next_token(token).send(),
+                )
+                .await?;
+            out.extend(page.vpc_endpoints().iter().filter_map(|e| {
+                Some(Endpoint {
+                    id: e.vpc_endpoint_id()?.into(),
+                    endpoint_type: e.vpc_endpoint_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                    service_name: e.service_name().unwrap_or_default().into(),
+                    vpc_id: e.vpc_id().unwrap_or_default().into(),
+                    // States come back lowercase from AWS too, which the SDK enum maps to
+                    // Unknown: compare on the raw string.
+                    state: e.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    route_table_ids: e.route_table_ids().to_vec(),
+                    subnet_ids: e.subnet_ids().to_vec(),
+                    network_interface_ids: e.network_interface_ids().to_vec(),
+                    security_group_ids: e.groups().iter().filter_map(|g| g.group_id().map(str::to_string)).collect(),
+                    private_dns_enabled: e.private_dns_enabled(),
+                    policy: e.policy_document().map(str::to_string),
+                    dns_entries: e
+                        .dns_entries()
+                        .iter()
+                        .filter_map(|d| Some((d.dns_name()?.to_string(), d.hosted_zone_id().map(str::to_string))))
+                        .collect(),
+                    tags: tags_of(e.tags()),
+                })
+            }));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    async fn observe_security_groups(&self, uid: &str) -> Result<Vec<SecurityGroup>, AwsError> {
+        let mut out = Vec::new();
+        let mut token = None;
+        loop {
+            let page = self
+                .call(
+                    "DescribeSecurityGroups",
+                    false,
+                    self.client.describe_security_groups().filters(owner_filter(uid)).set_next_token(token).send(),
+                )
+                .await?;
+            out.extend(page.security_groups().iter().filter_map(|g| {
+                let ingress = g
+                    .ip_permissions()
+                    .iter()
+                    .filter(|p| p.ip_protocol() == Some("tcp") && p.from_port() == p.to_port())
+                    .flat_map(|p| {
+                        let port = p.from_port().and_then(|v| u16::try_from(v).ok());
+                        p.ip_ranges()
+                            .iter()
+                            .filter_map(move |r| Some(IngressRule { port: port?, cidr: r.cidr_ip()?.to_string() }))
+                    })
+                    .collect();
+                Some(SecurityGroup {
+                    id: g.group_id()?.into(),
+                    vpc_id: g.vpc_id().unwrap_or_default().into(),
+                    ingress,
+                    tags: tags_of(g.tags()),
+                })
+            }));
+            token = page.next_token().map(str::to_string);
+            if token.is_none() {
+                return Ok(out);
+            }
+        }
+    }
+
+    /// Runs a PrivateEndpoint plan, phase by phase.
+    pub async fn execute_endpoint(&self, plan: &Plan<Step>) -> Execution {
+        crate::execute_phases(self.region(), plan, |step, created| async move {
+            self.run_endpoint_step(step, &created).await
+        })
+        .await
+    }
+
+    async fn run_endpoint_step(
+        &self,
+        step: &Step,
+        created: &HashMap<String, String>,
+    ) -> Result<Option<String>, AwsError> {
+        let c = &self.client;
+        match step {
+            Step::SetTags { resource_id, tags, .. } => {
+                let tags =
+                    tags.iter().map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build()).collect();
+                self.call("CreateTags", true, c.create_tags().resources(resource_id).set_tags(Some(tags)).send())
+                    .await?;
+                Ok(None)
+            }
+            Step::CreateSecurityGroup { vpc_id, group_name, tags, .. } => {
+                let out = self
+                    .call(
+                        "CreateSecurityGroup",
+                        true,
+                        c.create_security_group()
+                            .group_name(group_name)
+                            .description("VPC endpoint access, managed by securecart-controller")
+                            .vpc_id(vpc_id)
+                            .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
+                            .send(),
+                    )
+                    .await?;
+                Ok(Some(
+                    out.group_id().ok_or_else(|| AwsError::malformed("CreateSecurityGroup", "no group ID"))?.into(),
+                ))
+            }
+            Step::AuthorizeIngress { group, rules } => {
+                let request = c
+                    .authorize_security_group_ingress()
+                    .group_id(resolve(group, created)?)
+                    .set_ip_permissions(Some(permissions(rules)));
+                self.call("AuthorizeSecurityGroupIngress", true, request.send()).await?;
+                Ok(None)
+            }
+            Step::RevokeIngress { group_id, rules } => {
+                let request =
+                    c.revoke_security_group_ingress().group_id(group_id).set_ip_permissions(Some(permissions(rules)));
+                ok_if_gone(self.call("RevokeSecurityGroupIngress", true, request.send()).await)
+            }
+            Step::CreateEndpoint {
+                endpoint_type,
+                service_name,
+                vpc_id,
+                route_table_ids,
+                subnet_ids,
+                security_group,
+                private_dns,
+                policy,
+                tags,
+                ..
+            } => {
+                let groups = security_group.as_ref().map(|g| resolve(g, created)).transpose()?.map(|g| vec![g]);
+                let request = c
+                    .create_vpc_endpoint()
+                    .vpc_endpoint_type(VpcEndpointType::from(endpoint_type.as_aws()))
+                    .vpc_id(vpc_id)
+                    .service_name(service_name)
+                    .set_route_table_ids((!route_table_ids.is_empty()).then(|| route_table_ids.clone()))
+                    .set_subnet_ids((!subnet_ids.is_empty()).then(|| subnet_ids.clone()))
+                    .set_security_group_ids(groups)
+                    .set_private_dns_enabled(*private_dns)
+                    .set_policy_document(policy.clone())
+                    .tag_specifications(tag_spec(ResourceType::VpcEndpoint, tags));
+                let out = self.call("CreateVpcEndpoint", true, request.send()).await?;
+                let id = out
+                    .vpc_endpoint()
+                    .and_then(|e| e.vpc_endpoint_id())
+                    .ok_or_else(|| AwsError::malformed("CreateVpcEndpoint", "no ID"))?;
+                Ok(Some(id.into()))
+            }
+            Step::ModifyEndpoint {
+                id,
+                add_route_tables,
+                remove_route_tables,
+                add_subnets,
+                remove_subnets,
+                policy,
+                reset_policy,
+                private_dns,
+            } => {
+                let some = |v: &Vec<String>| (!v.is_empty()).then(|| v.clone());
+                let request = c
+                    .modify_vpc_endpoint()
+                    .vpc_endpoint_id(id)
+                    .set_add_route_table_ids(some(add_route_tables))
+                    .set_remove_route_table_ids(some(remove_route_tables))
+                    .set_add_subnet_ids(some(add_subnets))
+                    .set_remove_subnet_ids(some(remove_subnets))
+                    .set_policy_document(policy.clone())
+                    .set_reset_policy(reset_policy.then_some(true))
+                    .set_private_dns_enabled(*private_dns);
+                self.call("ModifyVpcEndpoint", true, request.send()).await?;
+                Ok(None)
+            }
+            Step::DeleteEndpoint { id } => {
+                let out =
+                    self.call("DeleteVpcEndpoints", true, c.delete_vpc_endpoints().vpc_endpoint_ids(id).send()).await?;
+                match out.unsuccessful().first().and_then(|u| u.error()) {
+                    Some(e) if !e.code().unwrap_or_default().contains("NotFound") => Err(AwsError {
+                        kind: crate::error::classify(e.code().unwrap_or("Unknown")),
+                        operation: "DeleteVpcEndpoints",
+                        code: e.code().unwrap_or("Unknown").into(),
+                        message: e.message().unwrap_or_default().into(),
+                    }),
+                    _ => Ok(None),
+                }
+            }
+            Step::DeleteSecurityGroup { id } => {
+                ok_if_gone(self.call("DeleteSecurityGroup", true, c.delete_security_group().group_id(id).send()).await)
+            }
+        }
+    }
+}
