@@ -282,6 +282,11 @@ pub fn desired(spec: &PrivateEndpointSpec, owner: &Owner, vpc: &VpcTierView) -> 
     let kind = endpoint_type(spec);
     let service_name = service_name(spec, &vpc.region)?;
     let partner = service_name.contains(".vpce-svc-");
+    if kind == EndpointType::Gateway && !(service_name.ends_with(".s3") || service_name.ends_with(".dynamodb")) {
+        return Err(InvalidSpec(format!(
+            "spec.type: Gateway endpoints exist only for s3 and dynamodb, not {service_name}"
+        )));
+    }
     let in_tiers = |s: &&TierSubnet| spec.tiers.contains(&s.tier);
     let mut route_table_ids = BTreeSet::new();
     let mut subnet_ids = BTreeSet::new();
@@ -568,7 +573,10 @@ pub fn plan(desired: Option<&Desired>, owner: &Owner, observed: &Observed) -> Pl
                 tags: tags(c),
             });
             let r = Ref::Created(c.into());
-            plan.steps.push(Step::AuthorizeIngress { group: r.clone(), rules: want.ingress.iter().cloned().collect() });
+            if !want.ingress.is_empty() {
+                plan.steps
+                    .push(Step::AuthorizeIngress { group: r.clone(), rules: want.ingress.iter().cloned().collect() });
+            }
             Some(r)
         }
         (None, _) => None,
@@ -588,6 +596,10 @@ pub fn plan(desired: Option<&Desired>, owner: &Owner, observed: &Observed) -> Pl
     });
     let unwanted: Vec<&Endpoint> =
         endpoints.iter().copied().filter(|e| Some(e.id.as_str()) != kept.map(|k| k.id.as_str())).collect();
+    let leaving = unwanted.first().copied().or_else(|| {
+        let deleting = observed.endpoints.iter().filter(|e| owner.owns(&e.tags) && e.state_is("deleting"));
+        deleting.min_by(|a, b| a.id.cmp(&b.id))
+    });
     if let Some(d) = desired {
         let policy_json = d.policy.as_ref().map(Value::to_string);
         match kept {
@@ -630,10 +642,11 @@ pub fn plan(desired: Option<&Desired>, owner: &Owner, observed: &Observed) -> Pl
                 }
             }
             // A replacement waits for the old endpoint to go: two endpoints for one service in
-            // one VPC conflict (routes, private DNS).
-            None if !unwanted.is_empty() => {
-                plan.waiting.push(format!("endpoint {} to be deleted before its replacement", unwanted[0].id))
-            }
+            // one VPC conflict (routes, private DNS), and a `deleting` one still holds them.
+            None if leaving.is_some() => plan.waiting.push(format!(
+                "endpoint {} to be deleted before its replacement",
+                leaving.map_or("", |e| e.id.as_str())
+            )),
             None => {
                 let c = components::ENDPOINT;
                 plan.steps.push(Step::CreateEndpoint {
@@ -684,8 +697,8 @@ pub fn owns_anything(owner: &Owner, observed: &Observed) -> bool {
 // Status
 
 /// The outcome once nothing is left to change: Ready, pending acceptance, rejected, or waiting.
-pub fn outcome(desired: &Desired, owner: &Owner, observed: &Observed, plan: &Plan<Step>) -> Outcome {
-    let endpoint = find_endpoint(owner, observed);
+pub fn outcome(desired: &Desired, observed: &Observed, plan: &Plan<Step>) -> Outcome {
+    let endpoint = find_endpoint(desired, observed);
     match endpoint.map(|e| e.state.to_ascii_lowercase()) {
         Some(s) if s == "pendingacceptance" => Outcome::Failed {
             reason: reason::PENDING_ACCEPTANCE,
@@ -705,18 +718,28 @@ pub fn outcome(desired: &Desired, owner: &Owner, observed: &Observed, plan: &Pla
     }
 }
 
-fn find_endpoint<'a>(owner: &Owner, observed: &'a Observed) -> Option<&'a Endpoint> {
-    observed
+/// The owned, live endpoint that matches the desired service, type and VPC (during a
+/// replacement, the new one, never the one on its way out).
+fn find_endpoint<'a>(desired: &Desired, observed: &'a Observed) -> Option<&'a Endpoint> {
+    let mut candidates: Vec<&Endpoint> = observed
         .endpoints
         .iter()
-        .find(|e| owner.owns(&e.tags) && e.is_live() && component(&e.tags) == Some(components::ENDPOINT))
+        .filter(|e| desired.owner.owns(&e.tags) && e.is_live() && component(&e.tags) == Some(components::ENDPOINT))
+        .filter(|e| {
+            e.endpoint_type.eq_ignore_ascii_case(desired.endpoint_type.as_aws())
+                && e.service_name == desired.service_name
+                && e.vpc_id == desired.vpc_id
+        })
+        .collect();
+    candidates.sort_by(|a, b| a.id.cmp(&b.id));
+    candidates.first().copied()
 }
 
 /// The status fields from what AWS has; for partner services, an Accepted condition whose
 /// transition time is kept from `previous` while it does not flip.
 pub fn status(desired: &Desired, observed: &Observed, previous: &[Condition], now: &Time) -> PrivateEndpointStatus {
     let owner = &desired.owner;
-    let e = find_endpoint(owner, observed);
+    let e = find_endpoint(desired, observed);
     let group = observed
         .security_groups
         .iter()
