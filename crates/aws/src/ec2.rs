@@ -60,6 +60,7 @@ impl Ec2 {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
     {
+        self.aws.throttle(SERVICE, operation, mutating).await;
         let started = Instant::now();
         let result = request.await.map_err(|e| AwsError::from_sdk(operation, e));
         let outcome = match &result {

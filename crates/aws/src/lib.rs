@@ -5,6 +5,7 @@ pub mod ec2;
 pub mod endpoints;
 pub mod error;
 pub mod metrics;
+pub mod throttle;
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -44,13 +45,26 @@ pub struct Aws {
 
 struct Inner {
     metrics: AwsMetrics,
+    limits: throttle::RateLimits,
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
     zones: Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl Aws {
-    pub fn new(metrics: AwsMetrics) -> Self {
-        Self { inner: Arc::new(Inner { metrics, ec2: Mutex::default(), zones: Mutex::default() }) }
+    /// `rate_scale` scales the client-side rate limits (1 = half of AWS's published rates,
+    /// 0 = none).
+    pub fn new(metrics: AwsMetrics, rate_scale: f64) -> Self {
+        let limits = throttle::RateLimits::new(rate_scale);
+        Self { inner: Arc::new(Inner { metrics, limits, ec2: Mutex::default(), zones: Mutex::default() }) }
+    }
+
+    /// Waits for the call's rate-limit token, recording any wait.
+    pub(crate) async fn throttle(&self, service: &'static str, operation: &'static str, mutating: bool) {
+        let waited = self.inner.limits.acquire(service, mutating).await;
+        if !waited.is_zero() {
+            self.inner.metrics.rate_limited.with_label_values(&[service, operation]).inc();
+            tracing::debug!(service, operation, waited_ms = waited.as_millis() as u64, "client-side rate limit");
+        }
     }
 
     pub fn metrics(&self) -> &AwsMetrics {

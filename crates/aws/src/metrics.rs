@@ -8,6 +8,8 @@ pub struct AwsMetrics {
     pub calls: IntCounterVec,
     /// securecart_aws_api_call_duration_seconds{service, operation}
     pub duration: HistogramVec,
+    /// securecart_aws_rate_limited_total{service, operation}
+    pub rate_limited: IntCounterVec,
 }
 
 impl AwsMetrics {
@@ -24,9 +26,14 @@ impl AwsMetrics {
                 .buckets(vec![0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0]),
             &["service", "operation"],
         )?;
+        let rate_limited = IntCounterVec::new(
+            Opts::new("securecart_aws_rate_limited_total", "AWS calls that waited for the client-side rate limit."),
+            &["service", "operation"],
+        )?;
         registry.register(Box::new(calls.clone()))?;
         registry.register(Box::new(duration.clone()))?;
-        Ok(Self { calls, duration })
+        registry.register(Box::new(rate_limited.clone()))?;
+        Ok(Self { calls, duration, rate_limited })
     }
 
     /// Metrics that go nowhere (tests, tools).

@@ -41,6 +41,10 @@ struct Args {
     /// Objects reconciled at once, per kind.
     #[arg(long, env = "SECURECART_CONCURRENCY", default_value_t = 8)]
     concurrency: u16,
+    /// Scales the client-side AWS rate limits: 1 is half of AWS's published rates, higher
+    /// allows more (an emulator), 0 turns limiting off.
+    #[arg(long, env = "SECURECART_AWS_RATE_SCALE", default_value_t = 1.0)]
+    aws_rate_scale: f64,
     /// Log format: text or json.
     #[arg(long, env = "SECURECART_LOG_FORMAT", default_value = "text")]
     log_format: String,
@@ -101,7 +105,7 @@ async fn run() -> anyhow::Result<()> {
         Client::try_default().await.context("no Kubernetes client configuration (KUBECONFIG or in-cluster)")?;
     let registry = prometheus::Registry::new();
     let metrics = Metrics::new(&registry)?;
-    let aws = securecart_aws::Aws::new(securecart_aws::AwsMetrics::new(&registry)?);
+    let aws = securecart_aws::Aws::new(securecart_aws::AwsMetrics::new(&registry)?, args.aws_rate_scale);
     let settings = Settings {
         resync: Duration::from_secs(args.resync_seconds),
         progress: Duration::from_secs(args.progress_seconds),

@@ -92,7 +92,7 @@ async fn apply(obj: Arc<PrivateEndpoint>, api: Api<PrivateEndpoint>, ctx: Arc<Co
             return Err(r.aws_failed(error, Some(endpoint::status(&desired, &observed, &previous, &now))).await);
         }
     };
-    let outcome = endpoint::outcome(&desired, &r.owner, &observed, &plan);
+    let outcome = endpoint::outcome(&desired, &observed, &plan);
     r.write_status(&outcome, Some(endpoint::status(&desired, &observed, &previous, &now))).await?;
     Ok(Action::requeue(if outcome == Outcome::Ready { ctx.settings.resync } else { ctx.settings.progress }))
 }

@@ -1,0 +1,126 @@
+//! Client-side token buckets per AWS API category, so a creation storm is never throttled by
+//! AWS itself. Defaults are half of AWS's published refill rates and bucket sizes; a scale
+//! factor raises them (an emulator has no limits) or, at 0, turns them off.
+
+use std::collections::HashMap;
+use std::time::{Duration, Instant};
+
+use tokio::sync::Mutex;
+
+/// (refill per second, bucket size) at scale 1.
+fn published_half(service: &str, mutating: bool) -> (f64, f64) {
+    match (service, mutating) {
+        // EC2: mutating actions refill 5/s (bucket 200), non-mutating 20/s (bucket 100).
+        ("ec2", true) => (2.5, 100.0),
+        ("ec2", false) => (10.0, 50.0),
+        // Route 53: 5 requests per second per account.
+        ("route53", _) => (2.5, 5.0),
+        // WAFv2: 1 request per second per action for most mutating actions.
+        ("wafv2", true) => (0.5, 1.0),
+        ("wafv2", false) => (2.5, 5.0),
+        // Elastic Load Balancing: 10 TPS describe, about 5 TPS mutating per region.
+        ("elasticloadbalancing", true) => (2.5, 10.0),
+        ("elasticloadbalancing", false) => (5.0, 20.0),
+        // Shield Advanced: low, fixed rates.
+        ("shield", _) => (0.5, 2.0),
+        _ => (2.5, 10.0),
+    }
+}
+
+struct Bucket {
+    refill_per_second: f64,
+    capacity: f64,
+    tokens: f64,
+    updated: Instant,
+}
+
+impl Bucket {
+    /// Takes a token, or says how long to wait for one.
+    fn take(&mut self, now: Instant) -> Option<Duration> {
+        let elapsed = now.duration_since(self.updated).as_secs_f64();
+        self.tokens = (self.tokens + elapsed * self.refill_per_second).min(self.capacity);
+        self.updated = now;
+        if self.tokens >= 1.0 {
+            self.tokens -= 1.0;
+            None
+        } else {
+            Some(Duration::from_secs_f64((1.0 - self.tokens) / self.refill_per_second))
+        }
+    }
+}
+
+pub struct RateLimits {
+    scale: f64,
+    buckets: Mutex<HashMap<(String, bool), Bucket>>,
+}
+
+impl RateLimits {
+    /// `scale` multiplies every default rate and bucket size; 0 disables limiting.
+    pub fn new(scale: f64) -> Self {
+        Self { scale, buckets: Mutex::default() }
+    }
+
+    /// Waits for a token of the call's category; returns how long it waited.
+    pub async fn acquire(&self, service: &str, mutating: bool) -> Duration {
+        if self.scale <= 0.0 {
+            return Duration::ZERO;
+        }
+        let mut waited = Duration::ZERO;
+        loop {
+            let wait = {
+                let mut buckets = self.buckets.lock().await;
+                let bucket = buckets.entry((service.to_string(), mutating)).or_insert_with(|| {
+                    let (rate, size) = published_half(service, mutating);
+                    let capacity = (size * self.scale).max(1.0);
+                    Bucket { refill_per_second: rate * self.scale, capacity, tokens: capacity, updated: Instant::now() }
+                });
+                bucket.take(Instant::now())
+            };
+            match wait {
+                None => return waited,
+                Some(d) => {
+                    waited += d;
+                    tokio::time::sleep(d).await;
+                }
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_bucket_serves_its_burst_then_refills_at_its_rate() {
+        let start = Instant::now();
+        let mut b = Bucket { refill_per_second: 2.0, capacity: 3.0, tokens: 3.0, updated: start };
+        assert!((0..3).all(|_| b.take(start).is_none()), "the burst is served at once");
+        let wait = b.take(start).expect("empty bucket");
+        assert_eq!(wait, Duration::from_millis(500), "one token at 2/s");
+        assert!(b.take(start + Duration::from_millis(500)).is_none());
+        // Never more than its capacity, however long it idles.
+        let later = start + Duration::from_secs(60);
+        assert!((0..3).all(|_| b.take(later).is_none()));
+        assert!(b.take(later).is_some());
+    }
+
+    #[tokio::test]
+    async fn scale_zero_never_waits() {
+        let limits = RateLimits::new(0.0);
+        for _ in 0..1000 {
+            assert_eq!(limits.acquire("wafv2", true).await, Duration::ZERO);
+        }
+    }
+
+    #[tokio::test]
+    async fn defaults_are_half_of_published_rates() {
+        assert_eq!(published_half("ec2", true), (2.5, 100.0));
+        assert_eq!(published_half("route53", true), (2.5, 5.0));
+        let limits = RateLimits::new(1.0);
+        // WAFv2 mutating: a bucket of one, so the second call waits about two seconds.
+        assert_eq!(limits.acquire("wafv2", true).await, Duration::ZERO);
+        let buckets = limits.buckets.lock().await;
+        assert!(buckets[&("wafv2".to_string(), true)].tokens < 1.0);
+    }
+}
