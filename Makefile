@@ -3,13 +3,14 @@
 SHELL := bash
 LOCAL := .local
 
-.PHONY: help deps build crds crds-check fmt fmt-check clippy unit integration test up down demo
+.PHONY: help deps build crds crds-check fmt fmt-check clippy unit integration test up down demo bench
 
 help:
 	@echo "make demo   start etcd, kube-apiserver, the AWS emulator and the controller; apply examples/"
 	@echo "make down   stop everything 'make up'/'make demo' started"
 	@echo "make test   fmt, clippy, unit tests, CRD staleness, integration tests (what CI runs)"
 	@echo "make crds   regenerate crds/ from the Rust types"
+	@echo "make bench  measure convergence time, AWS call economy, memory and scale (bench/report.md)"
 
 deps:
 	@tests/controlplane/deps.sh
@@ -50,3 +51,6 @@ down:
 
 demo: up
 	@examples/demo.sh $(LOCAL)
+
+bench: deps
+	tests/run-bench.sh

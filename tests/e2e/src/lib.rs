@@ -33,6 +33,8 @@ pub struct TestEnv {
     pub ec2: aws_sdk_ec2::Client,
     controller: Option<Child>,
     metrics_port: u16,
+    /// Flags of the controller processes this environment starts.
+    pub controller_args: Vec<String>,
 }
 
 fn env(name: &str) -> Result<String> {
@@ -58,6 +60,11 @@ impl TestEnv {
     /// Creates the namespace and starts a controller watching only it. `region` must be unique
     /// to the test: the emulator keeps state per region.
     pub async fn start(name: &str, region: &str) -> Result<Self> {
+        Self::start_with(name, region, None).await
+    }
+
+    /// Like `start`, with other controller flags than the tests' short resync defaults.
+    pub async fn start_with(name: &str, region: &str, controller_args: Option<Vec<String>>) -> Result<Self> {
         let client = Client::try_default().await.context("kube client from KUBECONFIG")?;
         let namespace = format!("t-{name}");
         let namespaces: Api<Namespace> = Api::all(client.clone());
@@ -79,7 +86,11 @@ impl TestEnv {
             ec2: aws_sdk_ec2::Client::new(&config),
             controller: None,
             metrics_port: 0,
+            controller_args: ["--resync-seconds", "3", "--progress-seconds", "1"].map(String::from).to_vec(),
         };
+        if let Some(args) = controller_args {
+            this.controller_args = args;
+        }
         this.start_controller().await?;
         Ok(this)
     }
@@ -93,7 +104,7 @@ impl TestEnv {
         let child = Command::new(bin)
             .args(["--namespace", &self.namespace])
             .args(["--metrics-addr", &format!("127.0.0.1:{}", self.metrics_port)])
-            .args(["--resync-seconds", "3", "--progress-seconds", "1"])
+            .args(&self.controller_args)
             .env("RUST_LOG", "info,securecart=debug")
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
@@ -105,6 +116,11 @@ impl TestEnv {
             Ok(http_get(self.metrics_port, "/readyz").await.is_ok_and(|b| b == "ok"))
         })
         .await
+    }
+
+    /// The controller process's ID, for reading its memory and CPU from /proc.
+    pub fn controller_pid(&self) -> Option<u32> {
+        self.controller.as_ref().and_then(Child::id)
     }
 
     /// Kills the controller with SIGKILL: no graceful shutdown, like a crash.
