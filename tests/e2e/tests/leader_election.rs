@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 
 use k8s_openapi::api::coordination::v1::Lease;
 use kube::Api;
-use securecart_e2e::{ControllerProcess, Result, TestEnv, env as setting, spec, wait_for};
+use securecart_e2e::{ControllerProcess, Result, TestEnv, env as setting, spec, sum_metric, wait_for};
 use serde_json::json;
 
 const LEASE_SECONDS: u64 = 6;
@@ -91,6 +91,12 @@ async fn a_standby_takes_over_from_a_killed_leader_without_duplicates() -> Resul
 
     env.wait_ready("ha", Duration::from_secs(90)).await?;
     assert!(second.reconciles().await? > 0, "the new leader reconciles");
+    wait_for("securecart_objects to count the Ready object", Duration::from_secs(15), || async {
+        let text = second.metrics().await?;
+        Ok(sum_metric(&text, "securecart_objects", &[("kind", "VpcTier"), ("ready", "True")]) == 1
+            && sum_metric(&text, "securecart_objects", &[("kind", "VpcTier"), ("ready", "False")]) == 0)
+    })
+    .await?;
     // Exactly one of everything: 2 zones x 3 tiers, one route table per private zone.
     let owned = env.owned(&uid).await?;
     let counts = [
