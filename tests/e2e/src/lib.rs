@@ -257,6 +257,11 @@ impl ControllerProcess {
         Ok(sum_metric(&self.metrics().await?, "securecart_reconciles_total", &[]))
     }
 
+    /// Waits for the process to exit on its own.
+    pub async fn wait_exit(mut self, timeout: Duration) -> Result<std::process::ExitStatus> {
+        Ok(tokio::time::timeout(timeout, self.child.wait()).await.context("the controller did not exit")??)
+    }
+
     /// SIGKILL: no graceful shutdown, no lease release, like a crashed node.
     pub async fn kill(mut self) -> Result<()> {
         self.child.start_kill()?;

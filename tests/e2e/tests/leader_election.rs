@@ -1,11 +1,14 @@
 //! High availability: two controller processes for one namespace elect a leader on a Lease;
 //! only the leader reconciles; SIGKILL of the leader hands over within the lease duration, and
-//! the AWS resources are made exactly once.
+//! the AWS resources are made exactly once; a leader that finds another holder in the lease exits.
 
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::coordination::v1::Lease;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::MicroTime;
+use k8s_openapi::jiff::Timestamp;
 use kube::Api;
+use kube::api::{Patch, PatchParams};
 use securecart_e2e::{ControllerProcess, Result, TestEnv, env as setting, spec, sum_metric, wait_for};
 use serde_json::json;
 
@@ -90,7 +93,9 @@ async fn a_standby_takes_over_from_a_killed_leader_without_duplicates() -> Resul
     assert!(lease.lease_transitions.unwrap_or(0) >= 1, "the takeover is a transition");
 
     env.wait_ready("ha", Duration::from_secs(90)).await?;
-    assert!(second.reconciles().await? > 0, "the new leader reconciles");
+    // The first leader may have finished before it died; the new one reconciles all it finds.
+    wait_for("the new leader to reconcile", Duration::from_secs(30), || async { Ok(second.reconciles().await? > 0) })
+        .await?;
     wait_for("securecart_objects to count the Ready object", Duration::from_secs(15), || async {
         let text = second.metrics().await?;
         Ok(sum_metric(&text, "securecart_objects", &[("kind", "VpcTier"), ("ready", "True")]) == 1
@@ -110,5 +115,12 @@ async fn a_standby_takes_over_from_a_killed_leader_without_duplicates() -> Resul
     for (what, got, want) in counts {
         assert_eq!(got, want, "{what}: no duplicates after the handover");
     }
+
+    // Another holder in the lease (what a partitioned leader finds when it comes back): the
+    // leader stops at its next renewal and exits non-zero, so its pod restarts as a standby.
+    let intruder = json!({"spec": {"holderIdentity": "intruder", "renewTime": MicroTime(Timestamp::now())}});
+    leases.patch(LEASE_NAME, &PatchParams::default(), &Patch::Merge(&intruder)).await?;
+    let status = second.wait_exit(Duration::from_secs(4 * RETRY_SECONDS + 5)).await?;
+    assert!(!status.success(), "a leader that lost its lease exits with a failure: {status:?}");
     Ok(())
 }
