@@ -3,13 +3,14 @@
 SHELL := bash
 LOCAL := .local
 
-.PHONY: help deps build crds crds-check fmt fmt-check clippy unit integration test up down demo bench
+.PHONY: help deps build crds crds-check deploy-check fmt fmt-check clippy unit integration test up down demo bench
 
 help:
 	@echo "make demo   start etcd, kube-apiserver, the AWS emulator and the controller; apply examples/"
 	@echo "make down   stop everything 'make up'/'make demo' started"
 	@echo "make test   fmt, clippy, unit tests, CRD staleness, integration tests (what CI runs)"
-	@echo "make crds   regenerate crds/ from the Rust types"
+	@echo "make crds   regenerate crds/ from the Rust types (and their copies in deploy/)"
+	@echo "make deploy-check  lint, render and server-dry-run deploy/ (also part of integration)"
 	@echo "make bench  measure convergence time, AWS call economy, memory and scale (bench/report.md)"
 
 deps:
@@ -20,9 +21,16 @@ build:
 
 crds:
 	cargo run --quiet -p securecart-crdgen -- crds
+	deploy/sync-crds.sh
 
 crds-check:
 	cargo run --quiet -p securecart-crdgen -- --check crds
+	deploy/sync-crds.sh --check
+
+# Helm lint, helm template and kubectl kustomize through `kubectl apply --dry-run=server` on a
+# private control plane. `make integration` runs the same checks on its own control plane.
+deploy-check: deps
+	tests/deploy-check.sh
 
 fmt:
 	cargo fmt --all

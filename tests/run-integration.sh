@@ -13,6 +13,40 @@ trap cleanup EXIT
 # shellcheck disable=SC1091
 source "$dir/env"
 cd "$root"
+SECURECART_IT_ENV="$dir" tests/deploy-check.sh
+
+# Least privilege, proven: the controllers of every test run as the chart's ServiceAccount,
+# with its RBAC as rendered from the chart and a token from the TokenRequest API.
+export SECURECART_OPERATOR_NAMESPACE=securecart-system
+helm="$(tests/controlplane/build-helm.sh)/helm"
+"$helm" template securecart-operator deploy/helm/securecart-operator --namespace "$SECURECART_OPERATOR_NAMESPACE" \
+  --show-only templates/serviceaccount.yaml --show-only templates/rbac.yaml | kubectl apply -f - >/dev/null
+token="$(kubectl create token securecart-operator --namespace "$SECURECART_OPERATOR_NAMESPACE" --duration 2h)"
+export SECURECART_CONTROLLER_KUBECONFIG="$dir/controller.kubeconfig"
+(
+  umask 077
+  cat >"$SECURECART_CONTROLLER_KUBECONFIG" <<EOF
+apiVersion: v1
+kind: Config
+clusters:
+- name: securecart-test
+  cluster:
+    server: $(kubectl config view --raw -o jsonpath='{.clusters[0].cluster.server}')
+    certificate-authority-data: $(kubectl config view --raw -o jsonpath='{.clusters[0].cluster.certificate-authority-data}')
+users:
+- name: securecart-operator
+  user:
+    token: $token
+contexts:
+- name: securecart-operator
+  context:
+    cluster: securecart-test
+    user: securecart-operator
+    namespace: $SECURECART_OPERATOR_NAMESPACE
+current-context: securecart-operator
+EOF
+)
+
 cargo build --quiet -p securecart-controller
 export SECURECART_CONTROLLER_BIN="$root/target/debug/securecart-controller"
 export KUBECTL="$(command -v kubectl)"

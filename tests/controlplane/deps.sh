@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the local control plane (tests/controlplane/env.sh) needs on a fresh
 # Debian bookworm machine: openssl, curl and Python from apt, moto in a venv, and etcd,
-# kube-apiserver and kubectl built from Go modules (the Go toolchain must be present).
+# kube-apiserver, kubectl and helm built from Go modules (the Go toolchain must be present).
 # Every step is skipped when already done, so running it again costs a fraction of a second.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -63,3 +63,7 @@ etcd_dir="$("$here/build-etcd.sh")"
 say "etcd present ($etcd_dir)"
 k8s_dir="$("$here/build.sh")"
 say "kube-apiserver and kubectl present ($k8s_dir)"
+
+# --- helm (deploy/ checks) -------------------------------------------------------------------
+helm_dir="$("$here/build-helm.sh")"
+say "helm present ($helm_dir)"

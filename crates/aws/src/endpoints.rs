@@ -9,6 +9,9 @@ use securecart_plan::endpoint::{Endpoint, IngressRule, Observed, SecurityGroup, 
 use crate::ec2::{Ec2, owner_filter, tag_spec, tags_of};
 use crate::{AwsError, Execution, ok_if_gone, resolve};
 
+/// Every call here is an EC2 call (the IAM policy test maps calls to actions by this).
+const SERVICE: &str = "ec2";
+
 fn permissions(rules: &[IngressRule]) -> Vec<IpPermission> {
     rules
         .iter()
@@ -28,6 +31,7 @@ impl Ec2 {
     pub async fn observe_endpoints(&self, owner_uid: &str) -> Result<Observed, AwsError> {
         let (endpoints, security_groups) =
             futures::try_join!(self.observe_vpc_endpoints(owner_uid), self.observe_security_groups(owner_uid))?;
+        tracing::debug!(service = SERVICE, region = self.region(), endpoints = endpoints.len(), "observed VPC endpoints");
         Ok(Observed { endpoints, security_groups })
     }
 

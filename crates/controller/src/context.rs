@@ -9,7 +9,7 @@ use std::time::Duration;
 use kube::Client;
 use kube::runtime::events::{Event, EventType, Recorder, Reporter};
 use kube::runtime::reflector::ObjectRef;
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, IntGauge, IntGaugeVec, Opts, Registry};
 use securecart_aws::{Aws, AwsError, ErrorKind};
 use securecart_plan::InvalidSpec;
 
@@ -124,6 +124,12 @@ pub struct Metrics {
     pub reconciles: IntCounterVec,
     pub reconcile_duration: HistogramVec,
     pub drift_repairs: IntCounterVec,
+    /// Objects this replica watches, by kind and Ready condition status (True, False, Unknown).
+    pub objects: IntGaugeVec,
+    /// Reconciles running now, by kind.
+    pub in_flight: IntGaugeVec,
+    /// 1 while this replica runs the controllers (always 1 without leader election).
+    pub leader: IntGauge,
 }
 
 impl Metrics {
@@ -144,9 +150,59 @@ impl Metrics {
             ),
             &["kind", "action"],
         )?;
+        let objects = IntGaugeVec::new(
+            Opts::new(
+                "securecart_objects",
+                "Objects watched, by kind and Ready condition status (True, False, Unknown).",
+            ),
+            &["kind", "ready"],
+        )?;
+        let in_flight = IntGaugeVec::new(
+            Opts::new("securecart_reconciles_in_flight", "Reconciles running now, by kind."),
+            &["kind"],
+        )?;
+        let leader = IntGauge::new("securecart_leader", "1 while this replica holds the leader lease and reconciles.")?;
         registry.register(Box::new(reconciles.clone()))?;
         registry.register(Box::new(reconcile_duration.clone()))?;
         registry.register(Box::new(drift_repairs.clone()))?;
-        Ok(Self { reconciles, reconcile_duration, drift_repairs })
+        registry.register(Box::new(objects.clone()))?;
+        registry.register(Box::new(in_flight.clone()))?;
+        registry.register(Box::new(leader.clone()))?;
+        Ok(Self { reconciles, reconcile_duration, drift_repairs, objects, in_flight, leader })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Every metric the binary registers, as Prometheus names them.
+    fn registered() -> Vec<String> {
+        let registry = Registry::new();
+        let metrics = Metrics::new(&registry).expect("controller metrics");
+        let aws = securecart_aws::AwsMetrics::new(&registry).expect("AWS metrics");
+        // Vectors show up in a scrape only once they have a series.
+        metrics.reconciles.with_label_values(&["K", "ok"]).inc();
+        metrics.reconcile_duration.with_label_values(&["K"]).observe(1.0);
+        metrics.drift_repairs.with_label_values(&["K", "CreateRoute"]).inc();
+        metrics.objects.with_label_values(&["K", "True"]).set(1);
+        metrics.in_flight.with_label_values(&["K"]).set(0);
+        aws.record("ec2", "DescribeVpcs", false, "ok", 0.1);
+        registry.gather().iter().map(|f| f.name().to_string()).collect()
+    }
+
+    #[test]
+    fn every_metric_is_documented_and_on_the_dashboard() {
+        let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
+        let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+        let dashboard =
+            std::fs::read_to_string(format!("{root}/deploy/grafana/securecart-operator.json")).expect("dashboard");
+        serde_json::from_str::<serde_json::Value>(&dashboard).expect("the dashboard is JSON");
+        let names = registered();
+        assert_eq!(names.len(), 8, "{names:?}");
+        for name in names {
+            assert!(readme.contains(&format!("| `{name}` |")), "{name} is not in README's metrics table");
+            assert!(dashboard.contains(&name), "{name} is not on the Grafana dashboard");
+        }
     }
 }

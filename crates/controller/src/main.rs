@@ -2,6 +2,7 @@
 
 mod context;
 mod http;
+mod leader;
 mod private_endpoint;
 mod reconciler;
 mod status;
@@ -48,6 +49,43 @@ struct Args {
     /// Log format: text or json.
     #[arg(long, env = "SECURECART_LOG_FORMAT", default_value = "text")]
     log_format: String,
+    /// Run the controllers only while holding a Lease, so replicas can stand by.
+    #[arg(long, env = "SECURECART_LEADER_ELECT", default_value_t = false, num_args = 0..=1,
+          default_missing_value = "true", action = clap::ArgAction::Set)]
+    leader_elect: bool,
+    /// Namespace of the leader Lease (default: the pod's namespace, else the kubeconfig's).
+    #[arg(long, env = "POD_NAMESPACE")]
+    leader_election_namespace: Option<String>,
+    /// Name of the leader Lease; replicas sharing it elect one leader.
+    #[arg(long, env = "SECURECART_LEADER_ELECTION_ID", default_value = "securecart-operator-leader")]
+    leader_election_id: String,
+    /// A lease not renewed for this long may be taken over by a standby.
+    #[arg(long, default_value_t = 15)]
+    lease_duration_seconds: u64,
+    /// The leader stops reconciling when it could not renew for this long (< lease duration).
+    #[arg(long, default_value_t = 10)]
+    renew_deadline_seconds: u64,
+    /// Time between attempts to acquire or renew the lease.
+    #[arg(long, default_value_t = 2)]
+    retry_period_seconds: u64,
+}
+
+impl Args {
+    fn lease_settings(&self, client: &Client) -> anyhow::Result<leader::LeaseSettings> {
+        anyhow::ensure!(
+            self.retry_period_seconds < self.renew_deadline_seconds
+                && self.renew_deadline_seconds < self.lease_duration_seconds,
+            "leader election needs retry period < renew deadline < lease duration"
+        );
+        Ok(leader::LeaseSettings {
+            namespace: self.leader_election_namespace.clone().unwrap_or_else(|| client.default_namespace().to_string()),
+            name: self.leader_election_id.clone(),
+            identity: leader::default_identity(),
+            lease_duration: Duration::from_secs(self.lease_duration_seconds),
+            renew_deadline: Duration::from_secs(self.renew_deadline_seconds),
+            retry_period: Duration::from_secs(self.retry_period_seconds),
+        })
+    }
 }
 
 /// Where the controllers watch: one namespace or all.
@@ -115,22 +153,68 @@ async fn run() -> anyhow::Result<()> {
     let listener = tokio::net::TcpListener::bind(args.metrics_addr)
         .await
         .with_context(|| format!("binding {}", args.metrics_addr))?;
-    tracing::info!(addr = %listener.local_addr()?, namespace = args.namespace.as_deref().unwrap_or("<all>"), "starting");
+    tracing::info!(addr = %listener.local_addr()?, namespace = args.namespace.as_deref().unwrap_or("<all>"), leader_elect = args.leader_elect, "starting");
     let server = tokio::spawn(http::serve(listener, registry, ctx.ready.clone()));
 
-    let scope = Scope { client: client.clone(), namespace: args.namespace.clone() };
-    let config = controller::Config::default().concurrency(args.concurrency);
+    // Ready means the process serves and has its configuration, leader or standby: a standby
+    // that reported unready would hold up every rolling update and count against the PDB.
     ctx.ready.store(true, std::sync::atomic::Ordering::Relaxed);
-    // One controller per kind, all on the same context; each stops on SIGTERM/SIGINT after
-    // finishing the reconciles in flight.
-    let vpc_tiers = Controller::new(scope.api::<VpcTier>(), watcher::Config::default())
-        .with_config(config.clone())
+    let mut elector = match args.leader_elect {
+        true => Some(leader::LeaderElector::new(client.clone(), args.lease_settings(&client)?)),
+        false => None,
+    };
+    if let Some(elector) = elector.as_mut() {
+        let lease = elector.settings().clone();
+        tracing::info!(identity = %lease.identity, lease = %format!("{}/{}", lease.namespace, lease.name), "waiting for leadership");
+        tokio::select! {
+            () = elector.acquire() => {}
+            () = shutdown_signal() => {
+                tracing::info!("stopped while standing by");
+                server.abort();
+                return Ok(());
+            }
+        }
+    }
+    ctx.metrics.leader.set(1);
+
+    let scope = Scope { client: client.clone(), namespace: args.namespace.clone() };
+    let controllers = run_controllers(&scope, controller::Config::default().concurrency(args.concurrency), ctx);
+    let lost = match elector.as_mut() {
+        None => {
+            controllers.await;
+            None
+        }
+        Some(elector) => tokio::select! {
+            () = controllers => None,
+            reason = elector.hold() => Some(reason),
+        },
+    };
+    server.abort();
+    match (lost, elector.as_mut()) {
+        // Exit non-zero so the pod restarts and stands by again with a clean state.
+        (Some(reason), _) => anyhow::bail!("lost leadership: {reason}"),
+        (None, Some(elector)) => elector.release().await,
+        (None, None) => {}
+    }
+    tracing::info!("controller stopped; shutting down");
+    Ok(())
+}
+
+/// One controller per kind, all on the same context; each stops on SIGTERM/SIGINT after
+/// finishing the reconciles in flight.
+async fn run_controllers(scope: &Scope, config: controller::Config, ctx: Arc<Context>) {
+    let vpc_tiers = Controller::new(scope.api::<VpcTier>(), watcher::Config::default()).with_config(config.clone());
+    tokio::spawn(reconciler::count_objects(vpc_tiers.store(), ctx.metrics.clone()));
+    let vpc_tiers = vpc_tiers
         .shutdown_on_signal()
         .run(vpc_tier::reconcile, reconciler::error_policy, ctx.clone())
         .for_each(log_result);
+
     // An endpoint follows its VpcTier: a tier gaining a zone, or the VpcTier becoming Ready.
-    let endpoints = Controller::new(scope.api::<PrivateEndpoint>(), watcher::Config::default());
+    let endpoints =
+        Controller::new(scope.api::<PrivateEndpoint>(), watcher::Config::default()).with_config(config.clone());
     let endpoint_store = endpoints.store();
+    tokio::spawn(reconciler::count_objects(endpoints.store(), ctx.metrics.clone()));
     let endpoints = endpoints
         .watches(scope.api::<VpcTier>(), watcher::Config::default(), move |vpc_tier| {
             let (namespace, name) = (vpc_tier.namespace(), vpc_tier.name_any());
@@ -141,12 +225,23 @@ async fn run() -> anyhow::Result<()> {
                 .map(|e| ObjectRef::from_obj(&*e))
                 .collect::<Vec<_>>()
         })
-        .with_config(config.clone())
         .shutdown_on_signal()
         .run(private_endpoint::reconcile, reconciler::error_policy, ctx.clone())
         .for_each(log_result);
     futures::join!(vpc_tiers, endpoints);
-    tracing::info!("controller stopped; shutting down");
-    server.abort();
-    Ok(())
+}
+
+async fn shutdown_signal() {
+    let mut term = match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+        Ok(s) => s,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot listen for SIGTERM");
+            std::future::pending::<()>().await;
+            return;
+        }
+    };
+    tokio::select! {
+        _ = term.recv() => {}
+        _ = tokio::signal::ctrl_c() => {}
+    }
 }

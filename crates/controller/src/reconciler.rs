@@ -13,7 +13,7 @@ use kube::core::object::HasStatus;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
 use kube::runtime::finalizer::{self, finalizer};
-use kube::runtime::reflector::ObjectRef;
+use kube::runtime::reflector::{ObjectRef, Store};
 use kube::{Api, Resource, ResourceExt};
 use securecart_api::conditions::{READY, reason};
 use securecart_api::{CommonStatus, FINALIZER};
@@ -23,7 +23,7 @@ use securecart_plan::{InvalidSpec, Owner};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::context::{Context, Error};
+use crate::context::{Context, Error, Metrics};
 use crate::status;
 
 /// A kind this controller manages.
@@ -62,6 +62,8 @@ where
     CF: Future<Output = Result<Action, Error>>,
 {
     let started = Instant::now();
+    let in_flight = ctx.metrics.in_flight.with_label_values(&[K::KIND]);
+    in_flight.inc();
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
     let result = finalizer(&api, FINALIZER, obj.clone(), |event| async {
         match event {
@@ -78,12 +80,44 @@ where
         Ok(_) => "ok",
         Err(e) => e.metric_label(),
     };
+    in_flight.dec();
     ctx.metrics.reconciles.with_label_values(&[K::KIND, label]).inc();
     ctx.metrics.reconcile_duration.with_label_values(&[K::KIND]).observe(started.elapsed().as_secs_f64());
     if result.is_ok() {
         ctx.reset_backoff(&ObjectRef::from_obj(&*obj));
     }
     result
+}
+
+/// How often the objects gauge is refreshed from the controller's cache.
+const OBJECT_COUNT_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
+
+/// The Ready condition status of an object: True, False or Unknown (also when absent or written
+/// for an older generation).
+pub fn ready_state<K: Managed>(obj: &K) -> &'static str {
+    let ready = obj.status().and_then(|s| s.conditions().iter().find(|c| c.type_ == READY).cloned());
+    match ready {
+        Some(c) if c.observed_generation == obj.meta().generation && c.status == "True" => "True",
+        Some(c) if c.observed_generation == obj.meta().generation && c.status == "False" => "False",
+        _ => "Unknown",
+    }
+}
+
+/// Keeps `securecart_objects{kind,ready}` in step with the controller's cache of `K`.
+pub async fn count_objects<K: Managed>(store: Store<K>, metrics: Metrics) {
+    loop {
+        let mut counts = [("True", 0i64), ("False", 0), ("Unknown", 0)];
+        for obj in store.state() {
+            let state = ready_state(&*obj);
+            if let Some(entry) = counts.iter_mut().find(|(s, _)| *s == state) {
+                entry.1 += 1;
+            }
+        }
+        for (state, n) in counts {
+            metrics.objects.with_label_values(&[K::KIND, state]).set(n);
+        }
+        tokio::time::sleep(OBJECT_COUNT_PERIOD).await;
+    }
 }
 
 /// Requeue policy shared by every kind.

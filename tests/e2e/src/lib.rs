@@ -35,9 +35,11 @@ pub struct TestEnv {
     metrics_port: u16,
     /// Flags of the controller processes this environment starts.
     pub controller_args: Vec<String>,
+    /// The namespace its controllers watch; None for all namespaces.
+    pub watch_namespace: Option<String>,
 }
 
-fn env(name: &str) -> Result<String> {
+pub fn env(name: &str) -> Result<String> {
     std::env::var(name).with_context(|| {
         format!("{name} is not set: run the integration tests through `make test` or tests/run-integration.sh")
     })
@@ -60,11 +62,31 @@ impl TestEnv {
     /// Creates the namespace and starts a controller watching only it. `region` must be unique
     /// to the test: the emulator keeps state per region.
     pub async fn start(name: &str, region: &str) -> Result<Self> {
-        Self::start_with(name, region, None).await
+        Self::start_with(name, region, None, false).await
     }
 
-    /// Like `start`, with other controller flags than the tests' short resync defaults.
-    pub async fn start_with(name: &str, region: &str, controller_args: Option<Vec<String>>) -> Result<Self> {
+    /// Like `start`, with other controller flags than the tests' short resync defaults, and
+    /// a controller that watches every namespace when `watch_all`.
+    pub async fn start_with(
+        name: &str,
+        region: &str,
+        controller_args: Option<Vec<String>>,
+        watch_all: bool,
+    ) -> Result<Self> {
+        let mut this = Self::start_without_controller(name, region).await?;
+        if let Some(args) = controller_args {
+            this.controller_args = args;
+        }
+        if watch_all {
+            this.watch_namespace = None;
+        }
+        this.start_controller().await?;
+        Ok(this)
+    }
+
+    /// Creates the namespace and clients only; the test starts its controllers itself with
+    /// [`TestEnv::spawn_controller`].
+    pub async fn start_without_controller(name: &str, region: &str) -> Result<Self> {
         let client = Client::try_default().await.context("kube client from KUBECONFIG")?;
         let namespace = format!("t-{name}");
         let namespaces: Api<Namespace> = Api::all(client.clone());
@@ -78,44 +100,56 @@ impl TestEnv {
             .region(aws_config::Region::new(region.to_string()))
             .load()
             .await;
-        let mut this = Self {
+        Ok(Self {
             name: name.into(),
-            namespace,
             region: region.into(),
             client,
             ec2: aws_sdk_ec2::Client::new(&config),
             controller: None,
             metrics_port: 0,
             controller_args: ["--resync-seconds", "3", "--progress-seconds", "1"].map(String::from).to_vec(),
-        };
-        if let Some(args) = controller_args {
-            this.controller_args = args;
-        }
-        this.start_controller().await?;
-        Ok(this)
+            watch_namespace: Some(namespace.clone()),
+            namespace,
+        })
     }
 
-    /// Starts (or restarts) the controller process.
+    /// Starts (or restarts) the test's own controller process.
     pub async fn start_controller(&mut self) -> Result<()> {
+        let process = self.spawn_controller(&[]).await?;
+        self.metrics_port = process.metrics_port;
+        self.controller = Some(process.child);
+        Ok(())
+    }
+
+    /// Starts one more controller process for this namespace with `extra` arguments, and waits
+    /// for its /readyz. It runs with the kubeconfig in SECURECART_CONTROLLER_KUBECONFIG when set
+    /// (run-integration.sh points it at the chart's ServiceAccount), otherwise with the test's.
+    pub async fn spawn_controller(&self, extra: &[&str]) -> Result<ControllerProcess> {
         let bin = env("SECURECART_CONTROLLER_BIN")?;
-        self.metrics_port = free_port();
+        let metrics_port = free_port();
         let log =
             std::fs::OpenOptions::new().create(true).append(true).open(log_dir().join(format!("{}.log", self.name)))?;
-        let child = Command::new(bin)
-            .args(["--namespace", &self.namespace])
-            .args(["--metrics-addr", &format!("127.0.0.1:{}", self.metrics_port)])
+        let mut command = Command::new(bin);
+        if let Some(ns) = &self.watch_namespace {
+            command.args(["--namespace", ns]);
+        }
+        command
+            .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
             .args(&self.controller_args)
+            .args(extra)
             .env("RUST_LOG", "info,securecart=debug")
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
-            .kill_on_drop(true)
-            .spawn()
-            .context("starting the controller")?;
-        self.controller = Some(child);
+            .kill_on_drop(true);
+        if let Ok(kubeconfig) = std::env::var("SECURECART_CONTROLLER_KUBECONFIG") {
+            command.env("KUBECONFIG", kubeconfig);
+        }
+        let child = command.spawn().context("starting the controller")?;
         wait_for("controller /readyz", Duration::from_secs(30), || async {
-            Ok(http_get(self.metrics_port, "/readyz").await.is_ok_and(|b| b == "ok"))
+            Ok(http_get(metrics_port, "/readyz").await.is_ok_and(|b| b == "ok"))
         })
-        .await
+        .await?;
+        Ok(ControllerProcess { child, metrics_port })
     }
 
     /// The controller process's ID, for reading its memory and CPU from /proc.
@@ -306,6 +340,43 @@ impl TestEnv {
     /// Runs the project's kubectl against the test apiserver.
     pub async fn kubectl(&self, args: &[&str]) -> Result<std::process::Output> {
         Ok(Command::new(std::env::var("KUBECTL").unwrap_or_else(|_| "kubectl".into())).args(args).output().await?)
+    }
+}
+
+/// A controller process started by [`TestEnv::spawn_controller`]; killed when dropped.
+pub struct ControllerProcess {
+    child: Child,
+    pub metrics_port: u16,
+}
+
+impl ControllerProcess {
+    pub fn pid(&self) -> Option<u32> {
+        self.child.id()
+    }
+
+    pub async fn metrics(&self) -> Result<String> {
+        http_get(self.metrics_port, "/metrics").await
+    }
+
+    /// Whether this process runs the controllers (securecart_leader is 1).
+    pub async fn is_leader(&self) -> Result<bool> {
+        Ok(sum_metric(&self.metrics().await?, "securecart_leader", &[]) == 1)
+    }
+
+    pub async fn reconciles(&self) -> Result<u64> {
+        Ok(sum_metric(&self.metrics().await?, "securecart_reconciles_total", &[]))
+    }
+
+    /// Waits for the process to exit on its own.
+    pub async fn wait_exit(mut self, timeout: Duration) -> Result<std::process::ExitStatus> {
+        Ok(tokio::time::timeout(timeout, self.child.wait()).await.context("the controller did not exit")??)
+    }
+
+    /// SIGKILL: no graceful shutdown, no lease release, like a crashed node.
+    pub async fn kill(mut self) -> Result<()> {
+        self.child.start_kill()?;
+        self.child.wait().await?;
+        Ok(())
     }
 }
 

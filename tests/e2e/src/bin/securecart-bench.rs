@@ -28,7 +28,9 @@ impl Calls {
     fn parse(text: &str) -> Self {
         let mut calls = Calls::default();
         for line in text.lines().filter(|l| l.starts_with("securecart_aws_api_calls_total{")) {
-            let label = |k: &str| line.split(&format!("{k}=\"")).nth(1).and_then(|r| r.split('"').next()).unwrap_or("").to_string();
+            let label = |k: &str| {
+                line.split(&format!("{k}=\"")).nth(1).and_then(|r| r.split('"').next()).unwrap_or("").to_string()
+            };
             let value: u64 = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) as u64;
             *calls.0.entry((label("service"), label("operation"), label("mutating") == "true")).or_default() += value;
             *calls.1.entry(label("outcome")).or_default() += value;
@@ -77,13 +79,22 @@ fn process(pid: Option<u32>) -> ProcessFigures {
     let Some(pid) = pid else { return ProcessFigures::default() };
     let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     let kib = |key: &str| {
-        status.lines().find(|l| l.starts_with(key)).and_then(|l| l.split_whitespace().nth(1)).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0)
+        status
+            .lines()
+            .find(|l| l.starts_with(key))
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|v| v.parse::<f64>().ok())
+            .unwrap_or(0.0)
     };
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
     // Fields after the command name: utime and stime are the 12th and 13th.
     let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
     let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    ProcessFigures { rss_mib: kib("VmRSS:") / 1024.0, peak_rss_mib: kib("VmHWM:") / 1024.0, cpu_seconds: (ticks(11) + ticks(12)) / 100.0 }
+    ProcessFigures {
+        rss_mib: kib("VmRSS:") / 1024.0,
+        peak_rss_mib: kib("VmHWM:") / 1024.0,
+        cpu_seconds: (ticks(11) + ticks(12)) / 100.0,
+    }
 }
 
 #[derive(Serialize, Default)]
@@ -126,7 +137,8 @@ fn minimum_vpc_tier(spec: &securecart_api::VpcTierSpec, zones: &[String]) -> u64
     let Ok(zones) = vpc::resolve_zones(spec, zones) else { return 0 };
     let Ok(desired) = vpc::desired(spec, &owner, zones, &Observed::default()) else { return 0 };
     let plan = vpc::plan(Some(&desired), &owner, &Observed::default());
-    let nat_routes = desired.route_tables.iter().filter(|t| matches!(t.default_route, Some(DefaultRoute::NatGateway(_)))).count();
+    let nat_routes =
+        desired.route_tables.iter().filter(|t| matches!(t.default_route, Some(DefaultRoute::NatGateway(_)))).count();
     (plan.steps.len() + nat_routes) as u64
 }
 
@@ -161,14 +173,34 @@ fn is_ready<K: serde::Serialize + kube::Resource>(o: &K) -> bool {
 }
 
 /// Polls until every named object is Ready or `limit` passes; returns seconds to Ready per object.
-async fn ready_times(env: &TestEnv, namespace: &str, applied: &HashMap<String, Instant>, limit: Duration) -> Result<Vec<f64>> {
+async fn ready_times(
+    env: &TestEnv,
+    namespace: &str,
+    applied: &HashMap<String, Instant>,
+    limit: Duration,
+) -> Result<Vec<f64>> {
     let vpc_tiers: Api<VpcTier> = Api::namespaced(env.client.clone(), namespace);
     let endpoints: Api<PrivateEndpoint> = Api::namespaced(env.client.clone(), namespace);
     let deadline = Instant::now() + limit;
     let mut done: HashMap<String, f64> = HashMap::new();
     while done.len() < applied.len() && Instant::now() < deadline {
-        let mut ready: Vec<String> = vpc_tiers.list(&ListParams::default()).await?.items.iter().filter(|o| is_ready(*o)).map(|o| format!("VpcTier/{}", o.name_any())).collect();
-        ready.extend(endpoints.list(&ListParams::default()).await?.items.iter().filter(|o| is_ready(*o)).map(|o| format!("PrivateEndpoint/{}", o.name_any())));
+        let mut ready: Vec<String> = vpc_tiers
+            .list(&ListParams::default())
+            .await?
+            .items
+            .iter()
+            .filter(|o| is_ready(*o))
+            .map(|o| format!("VpcTier/{}", o.name_any()))
+            .collect();
+        ready.extend(
+            endpoints
+                .list(&ListParams::default())
+                .await?
+                .items
+                .iter()
+                .filter(|o| is_ready(*o))
+                .map(|o| format!("PrivateEndpoint/{}", o.name_any())),
+        );
         for key in ready {
             if let Some(at) = applied.get(&key) {
                 done.entry(key).or_insert_with(|| at.elapsed().as_secs_f64());
@@ -197,7 +229,14 @@ fn small_vpc_tier(region: &str, i: usize) -> serde_json::Value {
 }
 
 /// Applies `count` small VpcTiers into `ns` and measures them to Ready.
-async fn storm(env: &TestEnv, name: &str, ns: &str, count: usize, limit: Duration, zones: &[String]) -> Result<Scenario> {
+async fn storm(
+    env: &TestEnv,
+    name: &str,
+    ns: &str,
+    count: usize,
+    limit: Duration,
+    zones: &[String],
+) -> Result<Scenario> {
     namespace(env, ns).await?;
     let api: Api<VpcTier> = Api::namespaced(env.client.clone(), ns);
     let before = Calls::parse(&env.metrics().await?);
@@ -218,7 +257,14 @@ async fn storm(env: &TestEnv, name: &str, ns: &str, count: usize, limit: Duratio
     }
     let times = ready_times(env, ns, &applied, limit).await?;
     let batch = started.elapsed().as_secs_f64();
-    let mut s = Scenario { name: name.into(), objects: count, ready: times.len(), seconds: batch, minimum_mutating_calls: Some(minimum), ..Default::default() };
+    let mut s = Scenario {
+        name: name.into(),
+        objects: count,
+        ready: times.len(),
+        seconds: batch,
+        minimum_mutating_calls: Some(minimum),
+        ..Default::default()
+    };
     s.time_to_ready = latency(times, batch);
     s.record_calls(&Calls::parse(&env.metrics().await?).since(&before));
     s.process = process(env.controller_pid());
@@ -232,7 +278,8 @@ async fn storm(env: &TestEnv, name: &str, ns: &str, count: usize, limit: Duratio
 async fn main() -> Result<()> {
     let root = PathBuf::from(std::env::var("SECURECART_ROOT").unwrap_or_else(|_| ".".into()));
     let large: usize = std::env::var("BENCH_LARGE").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
-    let large_limit = Duration::from_secs(std::env::var("BENCH_LARGE_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(480));
+    let large_limit =
+        Duration::from_secs(std::env::var("BENCH_LARGE_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(480));
     let rate_scale = std::env::var("BENCH_RATE_SCALE").unwrap_or_else(|_| "0".into());
     let args = vec![
         "--resync-seconds".to_string(),
@@ -244,16 +291,19 @@ async fn main() -> Result<()> {
         "--aws-rate-scale".into(),
         rate_scale.clone(),
     ];
-    let mut env = TestEnv::start_with("bench", "us-east-1", Some(args)).await?;
+    let mut env = TestEnv::start_with("bench", "us-east-1", Some(args), true).await?;
     let zones = {
         let out = env.ec2.describe_availability_zones().send().await?;
-        let mut z: Vec<String> = out.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_string)).collect();
+        let mut z: Vec<String> =
+            out.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_string)).collect();
         z.sort();
         z
     };
     let mut scenarios = Vec::new();
     let mut notes = vec![
-        format!("controller: the debug build of this checkout, --concurrency 16, --resync-seconds {RESYNC_SECONDS}, --aws-rate-scale {rate_scale}"),
+        format!(
+            "controller: the debug build of this checkout, --concurrency 16, --resync-seconds {RESYNC_SECONDS}, --aws-rate-scale {rate_scale}"
+        ),
         "AWS: moto in server mode on loopback; Kubernetes: kube-apiserver 1.35.4 with etcd 3.6.5 on loopback".into(),
     ];
 
@@ -282,7 +332,14 @@ async fn main() -> Result<()> {
             minimum += minimum_endpoint(&pe, vt);
         }
     }
-    let mut s = Scenario { name: "example set".into(), objects: applied.len(), ready: times.len(), seconds: batch, minimum_mutating_calls: Some(minimum), ..Default::default() };
+    let mut s = Scenario {
+        name: "example set".into(),
+        objects: applied.len(),
+        ready: times.len(),
+        seconds: batch,
+        minimum_mutating_calls: Some(minimum),
+        ..Default::default()
+    };
     s.time_to_ready = latency(times, batch);
     s.record_calls(&Calls::parse(&env.metrics().await?).since(&before));
     s.process = process(env.controller_pid());
@@ -300,10 +357,17 @@ async fn main() -> Result<()> {
     let started = Instant::now();
     tokio::time::sleep(Duration::from_secs(3 * RESYNC_SECONDS + 2)).await;
     let calls = Calls::parse(&env.metrics().await?).since(&before);
-    let mut s = Scenario { name: format!("steady state, {} resync periods", 3), objects, ready: objects, seconds: started.elapsed().as_secs_f64(), ..Default::default() };
+    let mut s = Scenario {
+        name: format!("steady state, {} resync periods", 3),
+        objects,
+        ready: objects,
+        seconds: started.elapsed().as_secs_f64(),
+        ..Default::default()
+    };
     s.record_calls(&calls);
     s.process = process(env.controller_pid());
-    s.notes.push(format!("read calls per object per resync: {:.1}", calls.reads() as f64 / objects.max(1) as f64 / 3.0));
+    s.notes
+        .push(format!("read calls per object per resync: {:.1}", calls.reads() as f64 / objects.max(1) as f64 / 3.0));
     s.notes.push(format!("CPU seconds in the window: {:.2}", s.process.cpu_seconds - cpu_before));
     scenarios.push(s);
 
@@ -314,8 +378,17 @@ async fn main() -> Result<()> {
     env.start_controller().await?;
     let before = Calls::default();
     let reconciles_needed = objects as u64;
-    wait_for("every object reconciled after restart", Duration::from_secs(300), || async { Ok(env.reconciles().await? >= reconciles_needed) }).await?;
-    let mut s = Scenario { name: "restart, everything converged".into(), objects, ready: objects, seconds: started.elapsed().as_secs_f64(), ..Default::default() };
+    wait_for("every object reconciled after restart", Duration::from_secs(300), || async {
+        Ok(env.reconciles().await? >= reconciles_needed)
+    })
+    .await?;
+    let mut s = Scenario {
+        name: "restart, everything converged".into(),
+        objects,
+        ready: objects,
+        seconds: started.elapsed().as_secs_f64(),
+        ..Default::default()
+    };
     s.record_calls(&Calls::parse(&env.metrics().await?).since(&before));
     s.process = process(env.controller_pid());
     s.notes.push(format!("{:.1}s from process start until every object was reconciled once", s.seconds));
@@ -343,7 +416,13 @@ async fn main() -> Result<()> {
         Ok(left == 0)
     })
     .await;
-    let mut s = Scenario { name: "deletion storm".into(), objects: count, ready: count, seconds: started.elapsed().as_secs_f64(), ..Default::default() };
+    let mut s = Scenario {
+        name: "deletion storm".into(),
+        objects: count,
+        ready: count,
+        seconds: started.elapsed().as_secs_f64(),
+        ..Default::default()
+    };
     s.record_calls(&Calls::parse(&env.metrics().await?).since(&before));
     s.process = process(env.controller_pid());
     if let Err(e) = gone {
@@ -359,7 +438,10 @@ async fn main() -> Result<()> {
 fn write_report(root: &std::path::Path, scenarios: &[Scenario], notes: &[String]) -> Result<()> {
     let dir = root.join("bench");
     std::fs::create_dir_all(&dir)?;
-    std::fs::write(dir.join("report.json"), serde_json::to_string_pretty(&json!({"notes": notes, "scenarios": scenarios}))?)?;
+    std::fs::write(
+        dir.join("report.json"),
+        serde_json::to_string_pretty(&json!({"notes": notes, "scenarios": scenarios}))?,
+    )?;
     let mut md = String::from("# securecart-operator benchmark\n\n");
     for n in notes {
         md.push_str(&format!("- {n}\n"));
@@ -390,7 +472,9 @@ fn write_report(root: &std::path::Path, scenarios: &[Scenario], notes: &[String]
     for s in scenarios.iter().filter(|s| !s.notes.is_empty()) {
         md.push_str(&format!("\n**{}**: {}\n", s.name, s.notes.join("; ")));
     }
-    md.push_str("\n## AWS calls by operation\n\n| scenario | service | operation | mutating | calls |\n|---|---|---|---|---|\n");
+    md.push_str(
+        "\n## AWS calls by operation\n\n| scenario | service | operation | mutating | calls |\n|---|---|---|---|---|\n",
+    );
     for s in scenarios {
         for (service, op, m, v) in &s.calls_by_operation {
             md.push_str(&format!("| {} | {service} | {op} | {m} | {v} |\n", s.name));
