@@ -188,6 +188,7 @@ mod tests {
         metrics.objects.with_label_values(&["K", "True"]).set(1);
         metrics.in_flight.with_label_values(&["K"]).set(0);
         aws.record("ec2", "DescribeVpcs", false, "ok", 0.1);
+        aws.rate_limited.with_label_values(&["ec2", "CreateVpc"]).inc();
         registry.gather().iter().map(|f| f.name().to_string()).collect()
     }
 
@@ -199,7 +200,7 @@ mod tests {
             std::fs::read_to_string(format!("{root}/deploy/grafana/securecart-operator.json")).expect("dashboard");
         serde_json::from_str::<serde_json::Value>(&dashboard).expect("the dashboard is JSON");
         let names = registered();
-        assert_eq!(names.len(), 8, "{names:?}");
+        assert_eq!(names.len(), 9, "{names:?}");
         for name in names {
             assert!(readme.contains(&format!("| `{name}` |")), "{name} is not in README's metrics table");
             assert!(dashboard.contains(&name), "{name} is not on the Grafana dashboard");
