@@ -11,7 +11,7 @@ use aws_sdk_ec2::types::{
 };
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use securecart_api::tags::OWNER_UID;
+use securecart_api::tags::{OWNER_KIND, OWNER_UID};
 use securecart_plan::vpc::{self, FlowLogTarget, Observed, RouteTarget, Step, VpcAttribute};
 use securecart_plan::{Plan, Ref, Tags};
 
@@ -103,19 +103,59 @@ impl Ec2 {
     /// Everything the owner holds in this region, found by its UID tag. Filters are applied
     /// again client-side by the planner, so an API that ignores a filter changes nothing.
     pub async fn observe_vpc(&self, owner_uid: &str) -> Result<Observed, AwsError> {
+        self.observe_vpc_matching(&owner_filter(owner_uid), true).await
+    }
+
+    /// The owner's resources for a periodic drift check: taken from a region-wide snapshot of
+    /// every VpcTier's resources (one Describe per resource type, however many objects), when
+    /// one exists that is younger than `max_age` and was taken after this owner's last change,
+    /// so it holds everything the controller made for it. VPC DNS attributes have no batched
+    /// read: a snapshot leaves them unknown, and fresh observations check them.
+    pub async fn observe_vpc_shared(
+        &self,
+        owner_uid: &str,
+        max_age: std::time::Duration,
+    ) -> Result<Observed, AwsError> {
+        let last_change = self.aws.inner.last_change.lock().await.get(owner_uid).copied();
+        let mut snapshots = self.aws.inner.vpc_snapshots.lock().await;
+        let usable = snapshots
+            .get(&self.region)
+            .filter(|s| s.taken.elapsed() < max_age && last_change.is_none_or(|changed| s.taken > changed))
+            .cloned();
+        let snapshot = match usable {
+            Some(s) => s,
+            None => {
+                let taken = Instant::now();
+                let kind = Filter::builder().name(format!("tag:{OWNER_KIND}")).values("VpcTier").build();
+                let observed = self.observe_vpc_matching(&kind, false).await?;
+                let s = std::sync::Arc::new(crate::Snapshot { taken, observed });
+                snapshots.insert(self.region.clone(), s.clone());
+                s
+            }
+        };
+        drop(snapshots);
+        Ok(snapshot.observed.owned_by(owner_uid))
+    }
+
+    /// Remembers that the owner's resources changed now: older snapshots no longer show them.
+    pub async fn record_change(&self, owner_uid: &str) {
+        self.aws.inner.last_change.lock().await.insert(owner_uid.to_string(), Instant::now());
+    }
+
+    async fn observe_vpc_matching(&self, filter: &Filter, attributes: bool) -> Result<Observed, AwsError> {
         let (vpcs, subnets, internet_gateways, route_tables, nat_gateways, addresses, flow_logs) = futures::try_join!(
-            self.observe_vpcs(owner_uid),
-            self.observe_subnets(owner_uid),
-            self.observe_internet_gateways(owner_uid),
-            self.observe_route_tables(owner_uid),
-            self.observe_nat_gateways(owner_uid),
-            self.observe_addresses(owner_uid),
-            self.observe_flow_logs(owner_uid),
+            self.observe_vpcs(filter, attributes),
+            self.observe_subnets(filter),
+            self.observe_internet_gateways(filter),
+            self.observe_route_tables(filter),
+            self.observe_nat_gateways(filter),
+            self.observe_addresses(filter),
+            self.observe_flow_logs(filter),
         )?;
         Ok(Observed { vpcs, subnets, internet_gateways, route_tables, nat_gateways, addresses, flow_logs })
     }
 
-    async fn observe_vpcs(&self, uid: &str) -> Result<Vec<vpc::Vpc>, AwsError> {
+    async fn observe_vpcs(&self, filter: &Filter, attributes: bool) -> Result<Vec<vpc::Vpc>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -123,15 +163,19 @@ impl Ec2 {
                 .call(
                     "DescribeVpcs",
                     false,
-                    self.client.describe_vpcs().filters(owner_filter(uid)).set_next_token(token).send(),
+                    self.client.describe_vpcs().filters(filter.clone()).set_next_token(token).send(),
                 )
                 .await?;
             for v in page.vpcs() {
                 let Some(id) = v.vpc_id() else { continue };
-                let (support, hostnames) = futures::try_join!(
-                    self.vpc_attribute(id, VpcAttributeName::EnableDnsSupport),
-                    self.vpc_attribute(id, VpcAttributeName::EnableDnsHostnames),
-                )?;
+                let (support, hostnames) = if attributes {
+                    futures::try_join!(
+                        self.vpc_attribute(id, VpcAttributeName::EnableDnsSupport),
+                        self.vpc_attribute(id, VpcAttributeName::EnableDnsHostnames),
+                    )?
+                } else {
+                    (None, None)
+                };
                 out.push(vpc::Vpc {
                     id: id.into(),
                     cidr_block: v.cidr_block().unwrap_or_default().into(),
@@ -162,7 +206,7 @@ impl Ec2 {
         Ok(value.and_then(|v| v.value()))
     }
 
-    async fn observe_subnets(&self, uid: &str) -> Result<Vec<vpc::Subnet>, AwsError> {
+    async fn observe_subnets(&self, filter: &Filter) -> Result<Vec<vpc::Subnet>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -170,7 +214,7 @@ impl Ec2 {
                 .call(
                     "DescribeSubnets",
                     false,
-                    self.client.describe_subnets().filters(owner_filter(uid)).set_next_token(token).send(),
+                    self.client.describe_subnets().filters(filter.clone()).set_next_token(token).send(),
                 )
                 .await?;
             out.extend(page.subnets().iter().filter_map(|s| {
@@ -190,7 +234,7 @@ impl Ec2 {
         }
     }
 
-    async fn observe_internet_gateways(&self, uid: &str) -> Result<Vec<vpc::InternetGateway>, AwsError> {
+    async fn observe_internet_gateways(&self, filter: &Filter) -> Result<Vec<vpc::InternetGateway>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -198,7 +242,7 @@ impl Ec2 {
                 .call(
                     "DescribeInternetGateways",
                     false,
-                    self.client.describe_internet_gateways().filters(owner_filter(uid)).set_next_token(token).send(),
+                    self.client.describe_internet_gateways().filters(filter.clone()).set_next_token(token).send(),
                 )
                 .await?;
             out.extend(page.internet_gateways().iter().filter_map(|g| {
@@ -215,7 +259,7 @@ impl Ec2 {
         }
     }
 
-    async fn observe_route_tables(&self, uid: &str) -> Result<Vec<vpc::RouteTable>, AwsError> {
+    async fn observe_route_tables(&self, filter: &Filter) -> Result<Vec<vpc::RouteTable>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -223,7 +267,7 @@ impl Ec2 {
                 .call(
                     "DescribeRouteTables",
                     false,
-                    self.client.describe_route_tables().filters(owner_filter(uid)).set_next_token(token).send(),
+                    self.client.describe_route_tables().filters(filter.clone()).set_next_token(token).send(),
                 )
                 .await?;
             out.extend(page.route_tables().iter().filter_map(|t| {
@@ -262,7 +306,7 @@ impl Ec2 {
         }
     }
 
-    async fn observe_nat_gateways(&self, uid: &str) -> Result<Vec<vpc::NatGateway>, AwsError> {
+    async fn observe_nat_gateways(&self, filter: &Filter) -> Result<Vec<vpc::NatGateway>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -270,7 +314,7 @@ impl Ec2 {
                 .call(
                     "DescribeNatGateways",
                     false,
-                    self.client.describe_nat_gateways().filter(owner_filter(uid)).set_next_token(token).send(),
+                    self.client.describe_nat_gateways().filter(filter.clone()).set_next_token(token).send(),
                 )
                 .await?;
             out.extend(page.nat_gateways().iter().filter_map(|n| {
@@ -291,9 +335,9 @@ impl Ec2 {
         }
     }
 
-    async fn observe_addresses(&self, uid: &str) -> Result<Vec<vpc::Address>, AwsError> {
+    async fn observe_addresses(&self, filter: &Filter) -> Result<Vec<vpc::Address>, AwsError> {
         let out = self
-            .call("DescribeAddresses", false, self.client.describe_addresses().filters(owner_filter(uid)).send())
+            .call("DescribeAddresses", false, self.client.describe_addresses().filters(filter.clone()).send())
             .await?;
         Ok(out
             .addresses()
@@ -308,7 +352,7 @@ impl Ec2 {
             .collect())
     }
 
-    async fn observe_flow_logs(&self, uid: &str) -> Result<Vec<vpc::FlowLog>, AwsError> {
+    async fn observe_flow_logs(&self, filter: &Filter) -> Result<Vec<vpc::FlowLog>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -316,7 +360,7 @@ impl Ec2 {
                 .call(
                     "DescribeFlowLogs",
                     false,
-                    self.client.describe_flow_logs().filter(owner_filter(uid)).set_next_token(token).send(),
+                    self.client.describe_flow_logs().filter(filter.clone()).set_next_token(token).send(),
                 )
                 .await?;
             out.extend(page.flow_logs().iter().filter_map(|f| {
@@ -339,7 +383,10 @@ impl Ec2 {
     }
 
     /// Runs a VpcTier plan (see `execute_phases`).
-    pub async fn execute_vpc(&self, plan: &Plan<Step>) -> Execution {
+    pub async fn execute_vpc(&self, owner_uid: &str, plan: &Plan<Step>) -> Execution {
+        if !plan.is_empty() {
+            self.record_change(owner_uid).await;
+        }
         crate::execute_phases(&self.region, plan, |step, created| async move { self.run(step, &created).await }).await
     }
 

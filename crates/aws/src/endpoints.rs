@@ -31,7 +31,12 @@ impl Ec2 {
     pub async fn observe_endpoints(&self, owner_uid: &str) -> Result<Observed, AwsError> {
         let (endpoints, security_groups) =
             futures::try_join!(self.observe_vpc_endpoints(owner_uid), self.observe_security_groups(owner_uid))?;
-        tracing::debug!(service = SERVICE, region = self.region(), endpoints = endpoints.len(), "observed VPC endpoints");
+        tracing::debug!(
+            service = SERVICE,
+            region = self.region(),
+            endpoints = endpoints.len(),
+            "observed VPC endpoints"
+        );
         Ok(Observed { endpoints, security_groups })
     }
 

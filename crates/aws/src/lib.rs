@@ -48,6 +48,16 @@ struct Inner {
     limits: throttle::RateLimits,
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
     zones: Mutex<HashMap<String, Vec<String>>>,
+    /// Region-wide snapshots of every VpcTier's resources, for periodic drift checks.
+    vpc_snapshots: Mutex<HashMap<String, Arc<Snapshot>>>,
+    /// When each owner's resources were last changed by this process.
+    last_change: Mutex<HashMap<String, std::time::Instant>>,
+}
+
+/// What a region held at one moment.
+pub(crate) struct Snapshot {
+    pub(crate) taken: std::time::Instant,
+    pub(crate) observed: securecart_plan::vpc::Observed,
 }
 
 impl Aws {
@@ -55,7 +65,16 @@ impl Aws {
     /// 0 = none).
     pub fn new(metrics: AwsMetrics, rate_scale: f64) -> Self {
         let limits = throttle::RateLimits::new(rate_scale);
-        Self { inner: Arc::new(Inner { metrics, limits, ec2: Mutex::default(), zones: Mutex::default() }) }
+        Self {
+            inner: Arc::new(Inner {
+                metrics,
+                limits,
+                ec2: Mutex::default(),
+                zones: Mutex::default(),
+                vpc_snapshots: Mutex::default(),
+                last_change: Mutex::default(),
+            }),
+        }
     }
 
     /// Waits for the call's rate-limit token, recording any wait.

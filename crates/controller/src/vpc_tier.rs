@@ -42,7 +42,14 @@ async fn apply(obj: Arc<VpcTier>, api: Api<VpcTier>, ctx: Arc<Context>) -> Resul
     let drift = r.was_ready();
     let mut pass = 0;
     let (desired, observed, plan) = loop {
-        let observed = match ec2.observe_vpc(&r.owner.uid).await {
+        // A converged object's periodic check reads the region-wide snapshot; anything else
+        // (a new spec, the pass after a change) observes its own resources afresh.
+        let observation = if drift && pass == 0 {
+            ec2.observe_vpc_shared(&r.owner.uid, ctx.settings.resync / 2).await
+        } else {
+            ec2.observe_vpc(&r.owner.uid).await
+        };
+        let observed = match observation {
             Ok(o) => o,
             Err(e) => return Err(r.aws_failed(e, None).await),
         };
@@ -56,7 +63,7 @@ async fn apply(obj: Arc<VpcTier>, api: Api<VpcTier>, ctx: Arc<Context>) -> Resul
         }
         pass += 1;
         tracing::info!(namespace = %r.owner.namespace, name = %r.owner.name, pass, steps = plan.steps.len(), "executing plan");
-        let execution = ec2.execute_vpc(&plan).await;
+        let execution = ec2.execute_vpc(&r.owner.uid, &plan).await;
         r.report(&execution.executed, drift).await;
         if let Some(error) = execution.error {
             return Err(r.aws_failed(error, Some(vpc::status(&desired, &observed))).await);
@@ -105,7 +112,7 @@ async fn cleanup(obj: Arc<VpcTier>, api: Api<VpcTier>, ctx: Arc<Context>) -> Res
             r.write_status(&Outcome::Progressing(message.clone()), None).await?;
             return Err(Error::DeletionPending(message));
         }
-        let execution = ec2.execute_vpc(&plan).await;
+        let execution = ec2.execute_vpc(&r.owner.uid, &plan).await;
         r.report(&execution.executed, false).await;
         if let Some(error) = execution.error {
             return Err(blocked(&r, &ec2, &observed, error).await);

@@ -33,6 +33,22 @@ pub struct Observed {
     pub flow_logs: Vec<FlowLog>,
 }
 
+impl Observed {
+    /// Only what carries `owner_uid`: one owner's share of a region-wide snapshot.
+    pub fn owned_by(&self, owner_uid: &str) -> Observed {
+        let mine = |tags: &Tags| tags.get(securecart_api::tags::OWNER_UID).is_some_and(|u| u == owner_uid);
+        Observed {
+            vpcs: self.vpcs.iter().filter(|r| mine(&r.tags)).cloned().collect(),
+            subnets: self.subnets.iter().filter(|r| mine(&r.tags)).cloned().collect(),
+            internet_gateways: self.internet_gateways.iter().filter(|r| mine(&r.tags)).cloned().collect(),
+            route_tables: self.route_tables.iter().filter(|r| mine(&r.tags)).cloned().collect(),
+            nat_gateways: self.nat_gateways.iter().filter(|r| mine(&r.tags)).cloned().collect(),
+            addresses: self.addresses.iter().filter(|r| mine(&r.tags)).cloned().collect(),
+            flow_logs: self.flow_logs.iter().filter(|r| mine(&r.tags)).cloned().collect(),
+        }
+    }
+}
+
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Vpc {
     pub id: String,
