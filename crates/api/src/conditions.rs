@@ -4,6 +4,10 @@
 pub const READY: &str = "Ready";
 pub const RECONCILING: &str = "Reconciling";
 pub const STALLED: &str = "Stalled";
+/// LoadBalancerPolicy parts, each with its own condition so `kubectl get` shows which part lags.
+pub const LOAD_BALANCER_READY: &str = "LoadBalancerReady";
+pub const WAF_ASSOCIATED: &str = "WafAssociated";
+pub const DNS_PUBLISHED: &str = "DnsPublished";
 
 /// Reasons: CamelCase, low cardinality, shared with the metrics' `reason` label.
 pub mod reason {
@@ -23,6 +27,8 @@ pub mod reason {
     pub const DELETING: &str = "Deleting";
     /// Deletion cannot go on until something outside the controller's ownership is removed.
     pub const DELETION_BLOCKED: &str = "DeletionBlocked";
+    /// A part the spec does not ask for (no WAF, no DNS).
+    pub const NOT_REQUESTED: &str = "NotRequested";
     /// Used for Reconciling/Stalled when they do not apply.
     pub const IDLE: &str = "Idle";
 }

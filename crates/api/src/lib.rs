@@ -2,10 +2,12 @@
 //! ownership tag keys. Types only: no client, no runtime, no AWS SDK.
 
 pub mod conditions;
+pub mod load_balancer_policy;
 pub mod tags;
 pub mod vpc_tier;
 
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+pub use load_balancer_policy::*;
 pub use vpc_tier::*;
 
 /// The API group of every kind here.
@@ -40,5 +42,27 @@ impl CommonStatus for VpcTierStatus {
     fn set_common(&mut self, observed_generation: Option<i64>, conditions: Vec<Condition>) {
         self.observed_generation = observed_generation;
         self.conditions = conditions;
+    }
+}
+
+impl CommonStatus for LoadBalancerPolicyStatus {
+    fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+    /// Keeps the per-part conditions (LoadBalancerReady, WafAssociated, DnsPublished) that the
+    /// planner's status put after the three common ones.
+    fn set_common(&mut self, observed_generation: Option<i64>, conditions: Vec<Condition>) {
+        self.observed_generation = observed_generation;
+        let parts: Vec<Condition> = self
+            .conditions
+            .drain(..)
+            .filter(|c| !conditions.iter().any(|n| n.type_ == c.type_))
+            .map(|mut c| {
+                c.observed_generation = observed_generation;
+                c
+            })
+            .collect();
+        self.conditions = conditions;
+        self.conditions.extend(parts);
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod cidr;
 pub mod conditions;
+pub mod load_balancer;
 pub mod owner;
 pub mod plan;
 pub mod vpc;
