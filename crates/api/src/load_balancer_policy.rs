@@ -408,6 +408,10 @@ pub struct LoadBalancerPolicyStatus {
     /// Ready, Reconciling and Stalled, then one per part: LoadBalancerReady, WafAssociated, DnsPublished.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// The region the resources live in (from the VpcTier), so deletion finds them even after
+    /// the VpcTier is gone.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub region: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub load_balancer_arn: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

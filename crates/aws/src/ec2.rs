@@ -2,7 +2,6 @@
 
 use std::collections::HashMap;
 use std::future::Future;
-use std::time::Instant;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
@@ -11,36 +10,32 @@ use aws_sdk_ec2::types::{
 };
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use futures::StreamExt;
 use securecart_api::tags::OWNER_UID;
-use securecart_plan::plan::PlanStep;
 use securecart_plan::vpc::{self, FlowLogTarget, Observed, RouteTarget, Step, VpcAttribute};
 use securecart_plan::{Plan, Ref, Tags};
 
-use crate::{Aws, AwsError, ErrorKind, Executed, Execution};
+use crate::{Aws, AwsError, Execution};
 
 const SERVICE: &str = "ec2";
-/// Steps of one phase run at most this many at a time.
-const PHASE_CONCURRENCY: usize = 8;
 
 pub struct Ec2 {
-    client: Client,
+    pub(crate) client: Client,
     aws: Aws,
     region: String,
 }
 
-fn tags_of(tags: &[Tag]) -> Tags {
+pub(crate) fn tags_of(tags: &[Tag]) -> Tags {
     tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect()
 }
 
-fn tag_spec(resource: ResourceType, tags: &Tags) -> TagSpecification {
+pub(crate) fn tag_spec(resource: ResourceType, tags: &Tags) -> TagSpecification {
     TagSpecification::builder()
         .resource_type(resource)
         .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
         .build()
 }
 
-fn owner_filter(uid: &str) -> Filter {
+pub(crate) fn owner_filter(uid: &str) -> Filter {
     Filter::builder().name(format!("tag:{OWNER_UID}")).values(uid).build()
 }
 
@@ -53,8 +48,8 @@ impl Ec2 {
         &self.region
     }
 
-    /// Runs one AWS call, counting and timing it and classifying its failure.
-    async fn call<T, E, R>(
+    /// Runs one EC2 call through the shared counting wrapper.
+    pub(crate) async fn call<T, E, R>(
         &self,
         operation: &'static str,
         mutating: bool,
@@ -64,17 +59,7 @@ impl Ec2 {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
     {
-        let started = Instant::now();
-        let result = request.await.map_err(|e| AwsError::from_sdk(operation, e));
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(e) => e.kind.label(),
-        };
-        self.aws.metrics().record(SERVICE, operation, mutating, outcome, started.elapsed().as_secs_f64());
-        if let Err(e) = &result {
-            tracing::debug!(region = %self.region, operation, code = %e.code, "AWS call failed");
-        }
-        result
+        self.aws.call(SERVICE, &self.region, operation, mutating, request).await
     }
 
     /// Available zones of the region, sorted; cached for the life of the process.
@@ -341,64 +326,16 @@ impl Ec2 {
         }
     }
 
-    /// Runs the plan phase by phase; steps of a phase in parallel. Stops after the first phase
-    /// with a failure (its other steps still finish), since later phases depend on it.
+    /// Runs the plan phase by phase; steps of a phase in parallel.
     pub async fn execute_vpc(&self, plan: &Plan<Step>) -> Execution {
-        let mut created: HashMap<String, String> = HashMap::new();
-        let mut execution = Execution::default();
-        for phase in plan.phases() {
-            // Futures are built eagerly: a lazily mapped stream trips the compiler's
-            // higher-ranked lifetime inference once the controller spawns it.
-            let running: Vec<_> = phase
-                .into_iter()
-                .map(|step| {
-                    let created = &created;
-                    Box::pin(async move { (step, self.run(step, created).await) })
-                })
-                .collect();
-            let results: Vec<(&Step, Result<Option<String>, AwsError>)> =
-                futures::stream::iter(running).buffer_unordered(PHASE_CONCURRENCY).collect().await;
-            for (step, result) in results {
-                match result {
-                    Ok(id) => {
-                        if let (Some(component), Some(id)) = (step.creates(), &id) {
-                            created.insert(component.to_string(), id.clone());
-                        }
-                        tracing::info!(region = %self.region, action = step.action(), step = %step, id = id.as_deref().unwrap_or(""), "AWS step done");
-                        execution.executed.push(Executed {
-                            action: step.action(),
-                            summary: step.to_string(),
-                            created_id: id,
-                        });
-                    }
-                    Err(e) if execution.error.is_none() => execution.error = Some(e),
-                    Err(e) => {
-                        tracing::warn!(region = %self.region, error = %e, "further step failure in the same phase")
-                    }
-                }
-            }
-            if execution.error.is_some() {
-                break;
-            }
-        }
-        execution
+        crate::execute_phases(&self.region, plan, |step, created| async move { self.run(step, &created).await }).await
     }
 
     /// Runs one step; returns the ID of what it created, if anything.
     async fn run(&self, step: &Step, created: &HashMap<String, String>) -> Result<Option<String>, AwsError> {
-        let resolve = |r: &Ref| -> Result<String, AwsError> {
-            match r {
-                Ref::Id(id) => Ok(id.clone()),
-                Ref::Created(c) => created.get(c).cloned().ok_or_else(|| {
-                    AwsError::malformed("ResolveReference", &format!("{c} was not created by an earlier phase"))
-                }),
-            }
-        };
+        let resolve = |r: &Ref| crate::resolve(r, created);
         let c = &self.client;
-        let ok_if_gone = |r: Result<(), AwsError>| match r {
-            Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
-            other => other.map(|_| None),
-        };
+        let ok_if_gone = crate::ok_if_gone::<()>;
         match step {
             Step::CreateVpc { cidr_block, tags, .. } => {
                 let out = self

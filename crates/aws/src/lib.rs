@@ -3,16 +3,27 @@
 
 pub mod ec2;
 pub mod error;
+pub mod load_balancer;
 pub mod metrics;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
 use aws_config::{BehaviorVersion, Region};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
+use futures::StreamExt;
+use securecart_plan::Plan;
+use securecart_plan::plan::PlanStep;
 use tokio::sync::Mutex;
 
 pub use error::{AwsError, ErrorKind};
 pub use metrics::AwsMetrics;
+
+/// Route 53 and Shield are global services, addressed through this region.
+pub const GLOBAL_REGION: &str = "us-east-1";
 
 /// A plan step that ran, for events and logs.
 #[derive(Clone, Debug)]
@@ -39,12 +50,20 @@ pub struct Aws {
 struct Inner {
     metrics: AwsMetrics,
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+    configs: Mutex<HashMap<String, aws_config::SdkConfig>>,
     zones: Mutex<HashMap<String, Vec<String>>>,
 }
 
 impl Aws {
     pub fn new(metrics: AwsMetrics) -> Self {
-        Self { inner: Arc::new(Inner { metrics, ec2: Mutex::default(), zones: Mutex::default() }) }
+        Self {
+            inner: Arc::new(Inner {
+                metrics,
+                ec2: Mutex::default(),
+                configs: Mutex::default(),
+                zones: Mutex::default(),
+            }),
+        }
     }
 
     pub fn metrics(&self) -> &AwsMetrics {
@@ -53,6 +72,60 @@ impl Aws {
 
     async fn sdk_config(region: &str) -> aws_config::SdkConfig {
         aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_string())).load().await
+    }
+
+    /// The SDK configuration of a region, loaded once.
+    async fn config(&self, region: &str) -> aws_config::SdkConfig {
+        let mut configs = self.inner.configs.lock().await;
+        if let Some(c) = configs.get(region) {
+            return c.clone();
+        }
+        let c = Self::sdk_config(region).await;
+        configs.insert(region.to_string(), c.clone());
+        c
+    }
+
+    /// The load balancing adapter for one region: ELBv2 and WAFv2 there, security groups through
+    /// EC2, and the global Route 53 and Shield (served from us-east-1).
+    pub async fn load_balancing(&self, region: &str) -> load_balancer::LoadBalancing {
+        let regional = self.config(region).await;
+        let global = self.config(GLOBAL_REGION).await;
+        load_balancer::LoadBalancing::new(
+            self.clone(),
+            self.ec2(region).await,
+            aws_sdk_elasticloadbalancingv2::Client::new(&regional),
+            aws_sdk_wafv2::Client::new(&regional),
+            aws_sdk_route53::Client::new(&global),
+            aws_sdk_shield::Client::new(&global),
+            region.to_string(),
+        )
+    }
+
+    /// Runs one AWS call, counting and timing it by service and operation, and classifying its
+    /// failure. Every adapter goes through here.
+    pub(crate) async fn call<T, E, R>(
+        &self,
+        service: &'static str,
+        region: &str,
+        operation: &'static str,
+        mutating: bool,
+        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, AwsError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let started = Instant::now();
+        let result = request.await.map_err(|e| AwsError::from_sdk(operation, e));
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.kind.label(),
+        };
+        self.metrics().record(service, operation, mutating, outcome, started.elapsed().as_secs_f64());
+        if let Err(e) = &result {
+            tracing::debug!(service, region, operation, code = %e.code, "AWS call failed");
+        }
+        result
     }
 
     /// The EC2 adapter for one region.
@@ -67,5 +140,74 @@ impl Aws {
             }
         };
         ec2::Ec2::new(client, self.clone(), region.to_string())
+    }
+}
+
+/// Steps of one phase run at most this many at a time.
+const PHASE_CONCURRENCY: usize = 8;
+
+/// Runs a plan phase by phase, the steps of a phase in parallel, handing each step the IDs of
+/// what earlier phases created. Stops after the first phase with a failure (its other steps
+/// still finish), since later phases depend on it.
+pub(crate) async fn execute_phases<'p, S, F, Fut>(region: &str, plan: &'p Plan<S>, run: F) -> Execution
+where
+    S: PlanStep,
+    F: Fn(&'p S, Arc<HashMap<String, String>>) -> Fut,
+    Fut: Future<Output = Result<Option<String>, AwsError>>,
+{
+    let mut created: HashMap<String, String> = HashMap::new();
+    let mut execution = Execution::default();
+    for phase in plan.phases() {
+        let known = Arc::new(created.clone());
+        // Futures are built eagerly: a lazily mapped stream trips the compiler's higher-ranked
+        // lifetime inference once the controller spawns it.
+        let running: Vec<_> = phase
+            .into_iter()
+            .map(|step| {
+                let result = run(step, known.clone());
+                Box::pin(async move { (step, result.await) })
+            })
+            .collect();
+        let results: Vec<(&S, Result<Option<String>, AwsError>)> =
+            futures::stream::iter(running).buffer_unordered(PHASE_CONCURRENCY).collect().await;
+        for (step, result) in results {
+            match result {
+                Ok(id) => {
+                    if let (Some(component), Some(id)) = (step.creates(), &id) {
+                        created.insert(component.to_string(), id.clone());
+                    }
+                    tracing::info!(region, action = step.action(), step = %step, id = id.as_deref().unwrap_or(""), "AWS step done");
+                    execution.executed.push(Executed {
+                        action: step.action(),
+                        summary: step.to_string(),
+                        created_id: id,
+                    });
+                }
+                Err(e) if execution.error.is_none() => execution.error = Some(e),
+                Err(e) => tracing::warn!(region, error = %e, "further step failure in the same phase"),
+            }
+        }
+        if execution.error.is_some() {
+            break;
+        }
+    }
+    execution
+}
+
+/// The ID behind a reference: as observed, or as created by an earlier phase.
+pub(crate) fn resolve(r: &securecart_plan::Ref, created: &HashMap<String, String>) -> Result<String, AwsError> {
+    match r {
+        securecart_plan::Ref::Id(id) => Ok(id.clone()),
+        securecart_plan::Ref::Created(c) => created.get(c).cloned().ok_or_else(|| {
+            AwsError::malformed("ResolveReference", &format!("{c} was not created by an earlier phase"))
+        }),
+    }
+}
+
+/// Deleting what is already gone is success.
+pub(crate) fn ok_if_gone<T>(result: Result<T, AwsError>) -> Result<Option<String>, AwsError> {
+    match result {
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
+        other => other.map(|_| None),
     }
 }

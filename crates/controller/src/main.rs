@@ -1,7 +1,8 @@
-//! securecart-controller: converges VpcTier objects into AWS.
+//! securecart-controller: converges VpcTier and LoadBalancerPolicy objects into AWS.
 
 mod context;
 mod http;
+mod load_balancer_policy;
 mod reconciler;
 mod status;
 mod vpc_tier;
@@ -14,9 +15,10 @@ use anyhow::Context as _;
 use clap::Parser;
 use futures::StreamExt;
 use kube::runtime::controller::{self, Controller};
+use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
-use kube::{Api, Client};
-use securecart_api::VpcTier;
+use kube::{Api, Client, ResourceExt};
+use securecart_api::{LoadBalancerPolicy, VpcTier};
 
 use crate::context::{Context, Metrics, Settings};
 
@@ -121,7 +123,23 @@ async fn run() -> anyhow::Result<()> {
         .shutdown_on_signal()
         .run(vpc_tier::reconcile, reconciler::error_policy, ctx.clone())
         .for_each(log_result);
-    vpc_tiers.await;
+    // A policy waits for its VpcTier: re-reconcile the policies that name a VpcTier when it changes.
+    let policies = Controller::new(scope.api::<LoadBalancerPolicy>(), watcher::Config::default());
+    let store = policies.store();
+    let policies = policies
+        .watches(scope.api::<VpcTier>(), watcher::Config::default(), move |tier| {
+            store
+                .state()
+                .into_iter()
+                .filter(|p| p.namespace() == tier.namespace() && p.spec.vpc_tier_ref.name == tier.name_any())
+                .map(|p| ObjectRef::from_obj(&*p))
+                .collect::<Vec<_>>()
+        })
+        .with_config(config.clone())
+        .shutdown_on_signal()
+        .run(load_balancer_policy::reconcile, reconciler::error_policy, ctx.clone())
+        .for_each(log_result);
+    futures::join!(vpc_tiers, policies);
     tracing::info!("controller stopped; shutting down");
     server.abort();
     Ok(())

@@ -47,6 +47,11 @@ impl Managed for securecart_api::VpcTier {
     const KIND: &'static str = "VpcTier";
 }
 
+impl Managed for securecart_api::LoadBalancerPolicy {
+    type StatusFields = securecart_api::LoadBalancerPolicyStatus;
+    const KIND: &'static str = "LoadBalancerPolicy";
+}
+
 /// Runs one reconcile through the finalizer, recording metrics and backoff.
 pub async fn run<K, A, AF, C, CF>(obj: Arc<K>, ctx: Arc<Context>, apply: A, cleanup: C) -> Result<Action, Error>
 where

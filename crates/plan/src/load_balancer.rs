@@ -621,6 +621,17 @@ fn fqdn(name: &str) -> String {
     format!("{}.", name.trim_end_matches('.').to_ascii_lowercase())
 }
 
+/// The zone and record name the spec publishes in, for observation (also at teardown).
+pub fn dns_target(spec: &LoadBalancerPolicySpec) -> Option<(ZoneRef, String)> {
+    let d = spec.dns.as_ref()?;
+    let zone = match (&d.hosted_zone_id, &d.hosted_zone_name) {
+        (Some(id), _) => ZoneRef::Id(id.trim_start_matches("/hostedzone/").to_string()),
+        (None, Some(name)) => ZoneRef::Name(fqdn(name)),
+        (None, None) => return None,
+    };
+    Some((zone, fqdn(&d.name)))
+}
+
 pub fn desired(spec: &LoadBalancerPolicySpec, owner: &Owner, placement: Placement) -> Result<Desired, InvalidSpec> {
     validate(spec)?;
     let lb_type = match spec.lb_type {
@@ -746,11 +757,8 @@ pub fn desired(spec: &LoadBalancerPolicySpec, owner: &Owner, placement: Placemen
         None => None,
         Some(d) => {
             let (set_identifier, routing) = routing(spec, &placement.region)?;
-            let zone = match (&d.hosted_zone_id, &d.hosted_zone_name) {
-                (Some(id), _) => ZoneRef::Id(id.trim_start_matches("/hostedzone/").to_string()),
-                (None, Some(name)) => ZoneRef::Name(fqdn(name)),
-                (None, None) => return Err(InvalidSpec("spec.dns: set hostedZoneId or hostedZoneName".into())),
-            };
+            let (zone, _) =
+                dns_target(spec).ok_or_else(|| InvalidSpec("spec.dns: set hostedZoneId or hostedZoneName".into()))?;
             let health_check = d.health_check.as_ref().map(|hc| {
                 let (protocol, default_port) = match hc.protocol {
                     HealthCheckProtocol::Http => ("HTTP", 80),
@@ -1808,6 +1816,7 @@ pub fn status(
     };
     LoadBalancerPolicyStatus {
         conditions: vec![lb_condition, waf_condition, dns_condition],
+        region: Some(desired.placement.region.clone()),
         load_balancer_arn: lb.map(|l| l.arn.clone()),
         dns_name: lb.map(|l| l.dns_name.clone()),
         canonical_hosted_zone_id: lb.map(|l| l.canonical_hosted_zone_id.clone()),
