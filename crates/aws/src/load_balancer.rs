@@ -612,7 +612,7 @@ impl LoadBalancing {
                     arn: arn.into(),
                     load_balancer_arn: lb_arn.clone(),
                     port: l.port().map(|p| p as u16),
-                    protocol: l.protocol().map(|p| p.as_str().to_string()).filter(|p| p != "GENEVE"),
+                    protocol: l.protocol().map(|p| p.as_str().to_string()).filter(|p| p != "GENEVE" && !p.is_empty()),
                     certificate_arn: l.certificates().first().and_then(|c| c.certificate_arn()).map(str::to_string),
                     default_action: observed_action(l.default_actions().first()),
                     tags: Self::owned(&tags, arn, uid)?,
@@ -1034,7 +1034,11 @@ impl LoadBalancing {
                             .create_load_balancer()
                             .name(&l.name)
                             .r#type(elb::types::LoadBalancerTypeEnum::from(l.lb_type.as_str()))
-                            .scheme(elb::types::LoadBalancerSchemeEnum::from(l.scheme.as_str()))
+                            .set_scheme(
+                                Some(l.scheme.as_str())
+                                    .filter(|s| !s.is_empty())
+                                    .map(elb::types::LoadBalancerSchemeEnum::from),
+                            )
                             .ip_address_type(elb::types::IpAddressType::from(l.ip_address_type.as_str()))
                             .set_subnets(Some(subnet_ids.clone()))
                             .set_security_groups(security_groups)

@@ -580,7 +580,10 @@ pub fn placement(
             known.join(", ")
         )));
     };
-    if spec.scheme == Scheme::InternetFacing && tier.tier_type != securecart_api::TierType::Public {
+    if spec.lb_type != LoadBalancerType::Gateway
+        && spec.scheme == Scheme::InternetFacing
+        && tier.tier_type != securecart_api::TierType::Public
+    {
         return Err(InvalidSpec(format!(
             "spec.tier: an internet-facing load balancer needs a Public tier; {:?} is {:?}",
             tier.name, tier.tier_type
@@ -639,9 +642,11 @@ pub fn desired(spec: &LoadBalancerPolicySpec, owner: &Owner, placement: Placemen
         LoadBalancerType::Network => "network",
         LoadBalancerType::Gateway => "gateway",
     };
-    let scheme = match spec.scheme {
-        Scheme::InternetFacing => "internet-facing",
-        Scheme::Internal => "internal",
+    // Gateway load balancers have no scheme: they are reached through endpoints, not addresses.
+    let scheme = match (spec.lb_type, spec.scheme) {
+        (LoadBalancerType::Gateway, _) => "",
+        (_, Scheme::InternetFacing) => "internet-facing",
+        (_, Scheme::Internal) => "internal",
     };
     let ip_address_type = match spec.ip_address_type {
         IpAddressType::Ipv4 => "ipv4",
@@ -1356,14 +1361,18 @@ pub fn plan(desired: Option<&Desired>, owner: &Owner, observed: &Observed) -> Pl
         |c, l| {
             c == components::LOAD_BALANCER
                 && desired.is_some_and(|d| {
-                    d.load_balancer.lb_type == l.lb_type && d.load_balancer.scheme == l.scheme && l.state != "failed"
+                    d.load_balancer.lb_type == l.lb_type
+                        && (d.load_balancer.scheme.is_empty() || d.load_balancer.scheme == l.scheme)
+                        && l.state != "failed"
                 })
         },
     );
     let lb = lbs.kept.get(components::LOAD_BALANCER).copied();
     if let Some(d) = desired {
         for old in lbs.unwanted.iter().filter(|l| component(&l.tags) == Some(components::LOAD_BALANCER)) {
-            if old.lb_type != d.load_balancer.lb_type || old.scheme != d.load_balancer.scheme {
+            if old.lb_type != d.load_balancer.lb_type
+                || (!d.load_balancer.scheme.is_empty() && old.scheme != d.load_balancer.scheme)
+            {
                 p.replacements.push(format!(
                     "load balancer {} is {} {} but the spec asks for {} {}: replacing it",
                     old.name, old.scheme, old.lb_type, d.load_balancer.scheme, d.load_balancer.lb_type
