@@ -29,7 +29,7 @@ use crate::DeletionPolicy;
     printcolumn(
         name = "WAF",
         type_ = "string",
-        json_path = r#".status.conditions[?(@.type=="WafAssociated")].status"#
+        json_path = r#".status.conditions[?(@.type=="WafAssociated")].reason"#
     ),
     printcolumn(name = "Age", type_ = "date", json_path = ".metadata.creationTimestamp")
 )]
