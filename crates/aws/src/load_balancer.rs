@@ -310,6 +310,29 @@ fn observed_record(r: &r53::types::ResourceRecordSet) -> Record {
     }
 }
 
+/// Every item of a marker-paged listing: `fetch` asks for the page after a marker, `next` reads
+/// the marker of the page after this one (None on the last page).
+async fn all_pages<P, T, Fut>(
+    fetch: impl Fn(Option<String>) -> Fut,
+    items: impl Fn(&P) -> &[T],
+    next: impl Fn(&P) -> Option<String>,
+) -> Result<Vec<T>, AwsError>
+where
+    T: Clone,
+    Fut: Future<Output = Result<P, AwsError>>,
+{
+    let mut out = Vec::new();
+    let mut marker = None;
+    loop {
+        let page = fetch(marker).await?;
+        out.extend(items(&page).iter().cloned());
+        marker = next(&page);
+        if marker.is_none() {
+            return Ok(out);
+        }
+    }
+}
+
 impl LoadBalancing {
     pub(crate) fn new(
         aws: Aws,
@@ -447,40 +470,33 @@ impl LoadBalancing {
 
     /// ELBv2 has no tag filter: list everything, then read tags in batches.
     async fn observe_elb(&self, uid: &str) -> Result<(Vec<LoadBalancer>, Vec<TargetGroup>), AwsError> {
-        let mut lbs = Vec::new();
-        let mut marker = None;
-        loop {
-            let page = self
-                .call(
-                    "elasticloadbalancing",
+        const ELB: &str = "elasticloadbalancing";
+        let lbs = all_pages(
+            |marker| {
+                self.call(
+                    ELB,
                     "DescribeLoadBalancers",
                     false,
                     self.elb.describe_load_balancers().set_marker(marker).send(),
                 )
-                .await?;
-            lbs.extend(page.load_balancers().iter().cloned());
-            marker = page.next_marker().map(str::to_string);
-            if marker.is_none() {
-                break;
-            }
-        }
-        let mut tgs = Vec::new();
-        let mut marker = None;
-        loop {
-            let page = self
-                .call(
-                    "elasticloadbalancing",
+            },
+            |page| page.load_balancers(),
+            |page| page.next_marker().map(str::to_string),
+        )
+        .await?;
+        let tgs = all_pages(
+            |marker| {
+                self.call(
+                    ELB,
                     "DescribeTargetGroups",
                     false,
                     self.elb.describe_target_groups().set_marker(marker).send(),
                 )
-                .await?;
-            tgs.extend(page.target_groups().iter().cloned());
-            marker = page.next_marker().map(str::to_string);
-            if marker.is_none() {
-                break;
-            }
-        }
+            },
+            |page| page.target_groups(),
+            |page| page.next_marker().map(str::to_string),
+        )
+        .await?;
         let arns: Vec<String> = lbs
             .iter()
             .filter_map(|l| l.load_balancer_arn())
@@ -651,23 +667,16 @@ impl LoadBalancing {
     }
 
     async fn observe_web_acls(&self, uid: &str) -> Result<Vec<WebAcl>, AwsError> {
-        let mut summaries = Vec::new();
-        let mut marker = None;
-        loop {
-            let page = self
-                .call(
-                    "wafv2",
-                    "ListWebACLs",
-                    false,
-                    self.waf.list_web_acls().scope(waf::types::Scope::Regional).set_next_marker(marker).send(),
-                )
-                .await?;
-            summaries.extend(page.web_acls().iter().cloned());
-            marker = page.next_marker().map(str::to_string).filter(|m| !m.is_empty() && !page.web_acls().is_empty());
-            if marker.is_none() {
-                break;
-            }
-        }
+        let summaries = all_pages(
+            |marker| {
+                let request = self.waf.list_web_acls().scope(waf::types::Scope::Regional).set_next_marker(marker);
+                self.call("wafv2", "ListWebACLs", false, request.send())
+            },
+            |page| page.web_acls(),
+            // WAF returns a marker even on the last page; an empty page ends the listing.
+            |page| page.next_marker().map(str::to_string).filter(|m| !m.is_empty() && !page.web_acls().is_empty()),
+        )
+        .await?;
         let mut out = Vec::new();
         for s in summaries {
             let (Some(arn), Some(id), Some(name)) = (s.arn(), s.id(), s.name()) else { continue };
@@ -742,18 +751,19 @@ impl LoadBalancing {
     }
 
     async fn observe_health_checks(&self, uid: &str) -> Result<Vec<HealthCheck>, AwsError> {
-        let mut checks = Vec::new();
-        let mut marker = None;
-        loop {
-            let page = self
-                .call("route53", "ListHealthChecks", false, self.route53.list_health_checks().set_marker(marker).send())
-                .await?;
-            checks.extend(page.health_checks().iter().cloned());
-            marker = page.next_marker().map(str::to_string).filter(|_| page.is_truncated());
-            if marker.is_none() {
-                break;
-            }
-        }
+        let checks = all_pages(
+            |marker| {
+                self.call(
+                    "route53",
+                    "ListHealthChecks",
+                    false,
+                    self.route53.list_health_checks().set_marker(marker).send(),
+                )
+            },
+            |page| page.health_checks(),
+            |page| page.next_marker().map(str::to_string).filter(|_| page.is_truncated()),
+        )
+        .await?;
         let ids: Vec<String> = checks.iter().map(|c| c.id().to_string()).collect();
         let mut tags: HashMap<String, Tags> = HashMap::new();
         for batch in ids.chunks(ROUTE53_TAG_BATCH) {

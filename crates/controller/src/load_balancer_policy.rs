@@ -110,14 +110,7 @@ async fn cleanup(
 ) -> Result<Action, Error> {
     let r = ObjectContext::new(&*obj, &api, &ctx);
     if obj.spec.deletion_policy == DeletionPolicy::Retain {
-        r.event(
-            EventType::Normal,
-            "Retained",
-            "Delete",
-            "deletionPolicy is Retain: AWS resources left in place".into(),
-        )
-        .await;
-        return Ok(Action::await_change());
+        return r.retained().await;
     }
     let region = match obj.status.as_ref().and_then(|s| s.region.clone()) {
         Some(region) => region,

@@ -147,6 +147,13 @@ impl<'a, K: Managed> ObjectContext<'a, K> {
         self.ctx.event(&self.oref, type_, reason, action, note).await;
     }
 
+    /// `deletionPolicy: Retain`: says so and lets the finalizer go, leaving AWS untouched.
+    pub async fn retained(&self) -> Result<Action, Error> {
+        let note = "deletionPolicy is Retain: AWS resources left in place".to_string();
+        self.event(EventType::Normal, "Retained", "Delete", note).await;
+        Ok(Action::await_change())
+    }
+
     /// Reports a spec the controller cannot realise; waits for the spec to change.
     pub async fn invalid(&self, invalid: InvalidSpec) -> Result<Action, Error> {
         let already = self.obj.status().is_some_and(|s| {
