@@ -1691,6 +1691,17 @@ pub fn plan(desired: Option<&Desired>, owner: &Owner, observed: &Observed) -> Pl
         p.push(Step::DeleteListener { arn: l.arn.clone() });
     }
     for l in &lbs.unwanted {
+        // A replaced load balancer stays until the records move to its successor: DNS never
+        // points at nothing, and the records stay recognisably this owner's.
+        let aliased =
+            untouched_records.iter().find(|r| r.alias_dns_name.as_deref().is_some_and(|a| same_host(a, &l.dns_name)));
+        if let Some(r) = aliased {
+            p.wait(format!(
+                "record {} {} to move off load balancer {} before it is deleted",
+                r.name, r.record_type, l.name
+            ));
+            continue;
+        }
         if l.attributes.get("deletion_protection.enabled").map(String::as_str) == Some("true") {
             p.push(Step::SetLoadBalancerAttributes {
                 load_balancer: Ref::Id(l.arn.clone()),

@@ -376,10 +376,10 @@ fn changing_the_scheme_replaces_the_load_balancer_and_says_so() {
     let planned = plan_as(Some(&internal), &owner(), &mut sim);
     assert_eq!(planned.replacements.len(), 1, "{:?}", planned.replacements);
     assert!(planned.replacements[0].contains("internet-facing") && planned.replacements[0].contains("internal"));
-    assert!(
-        actions(&planned.plan).contains(&"CreateLoadBalancer")
-            && actions(&planned.plan).contains(&"DeleteLoadBalancer")
-    );
+    assert!(actions(&planned.plan).contains(&"CreateLoadBalancer"));
+    // The old one stays until the record points at the new one.
+    assert!(!actions(&planned.plan).contains(&"DeleteLoadBalancer"), "{}", planned.plan.render());
+    assert!(planned.plan.waiting.iter().any(|w| w.contains("to move off load balancer")), "{:?}", planned.plan.waiting);
     converge(Some(&internal), &mut sim);
     let o = sim.observe();
     assert_eq!(o.load_balancers.len(), 1);

@@ -344,6 +344,31 @@ async fn network_and_gateway_load_balancers_converge() -> Result<()> {
     let gw_listeners = c.elb.describe_listeners().load_balancer_arn(gw.load_balancer_arn().unwrap()).send().await?;
     let listener = the_one(gw_listeners.listeners(), "GWLB listener");
     assert_eq!(listener.default_actions()[0].target_group_arn(), tg.target_group_arn());
+
+    // Changing the scheme replaces the NLB, and says so.
+    let old_arn = lb.load_balancer_arn().unwrap().to_string();
+    let mut internal = env.load_balancer_policies().get("edge").await?.spec;
+    internal.scheme = securecart_api::Scheme::Internal;
+    env.apply_load_balancer_policy("edge", serde_json::to_value(&internal)?).await?;
+    env.wait_ready_in(env.load_balancer_policies(), "edge", CONVERGE).await?;
+    let replaced = c.owned(&uid_of(&nlb)).await?;
+    let new_lb = the_one(&replaced.load_balancers, "replacement load balancer");
+    assert_ne!(new_lb.load_balancer_arn(), Some(old_arn.as_str()));
+    assert_eq!(new_lb.scheme().map(|s| s.as_str()), Some("internal"));
+    let events = env.events("edge").await?;
+    assert!(events.iter().any(|(reason, note)| reason == "Replacing" && note.contains("internal")), "{events:?}");
+    let records = c.records(&zone, "edge.edge-eun1.example.com").await?;
+    let alias = the_one(&records, "record").alias_target().unwrap().dns_name().trim_end_matches('.').to_string();
+    assert_eq!(alias, new_lb.dns_name().unwrap().trim_end_matches('.'), "the record follows the replacement");
+
+    // Retain: the object goes, the Gateway Load Balancer stays.
+    let mut retained = env.load_balancer_policies().get("inspection").await?.spec;
+    retained.deletion_policy = securecart_api::DeletionPolicy::Retain;
+    env.apply_load_balancer_policy("inspection", serde_json::to_value(&retained)?).await?;
+    env.wait_ready_in(env.load_balancer_policies(), "inspection", CONVERGE).await?;
+    env.load_balancer_policies().delete("inspection", &Default::default()).await?;
+    env.wait_gone_in(env.load_balancer_policies(), "inspection", CONVERGE).await?;
+    assert_eq!(c.owned(&uid_of(&gwlb)).await?.load_balancers.len(), 1, "retained");
     Ok(())
 }
 
@@ -390,14 +415,26 @@ async fn restart_mid_creation_leaves_no_duplicate() -> Result<()> {
     let mut env = TestEnv::start("lbp-crash", region).await?;
     let c = env.load_balancing_clients(region).await;
     network(&env, region, "shop").await?;
-    let zone = c.create_hosted_zone("crash-euw3.example.com").await?;
     let cert = request_certificate(region, "shop.crash-euw3.example.com").await?;
     let dns_name = "shop.crash-euw3.example.com";
-    let obj = env.apply_load_balancer_policy("storefront", storefront("shop", &zone, &cert, dns_name, region)).await?;
+    // The zone is named, not created yet: the controller builds everything up to the records and
+    // waits there, so the kill below lands mid-creation every time.
+    let mut policy = storefront("shop", "unused", &cert, dns_name, region);
+    policy["dns"].as_object_mut().unwrap().remove("hostedZoneId");
+    policy["dns"]["hostedZoneName"] = json!("crash-euw3.example.com");
+    let obj = env.apply_load_balancer_policy("storefront", policy).await?;
     let uid = uid_of(&obj);
-    // Kill the controller as soon as the first resources exist, before the plan is through.
-    wait_for("first target group", CONVERGE, || async { Ok(!c.owned(&uid).await?.target_groups.is_empty()) }).await?;
+    wait_for("everything but the records", CONVERGE, || async {
+        let o = env.load_balancer_policies().get("storefront").await?;
+        let waiting = o.status.is_some_and(|s| {
+            s.conditions.iter().any(|c| c.type_ == "Ready" && c.status == "False" && c.message.contains("hosted zone"))
+        });
+        Ok(waiting && c.owned(&uid).await?.health_checks.len() == 1)
+    })
+    .await?;
     env.kill_controller().await?;
+    let zone = c.create_hosted_zone("crash-euw3.example.com").await?;
+    assert!(c.records(&zone, dns_name).await?.is_empty());
     env.start_controller().await?;
     env.wait_ready_in(env.load_balancer_policies(), "storefront", CONVERGE).await?;
     let owned = c.owned(&uid).await?;
