@@ -860,8 +860,10 @@ impl LoadBalancing {
             let mut past = false;
             for r in page.resource_record_sets() {
                 let record = observed_record(r);
+                // A name's records come first and together from the start name: anything else
+                // means the listing has passed them.
                 if record.name != name {
-                    past = past || !out.is_empty() || record.name.as_str() > name;
+                    past = true;
                     continue;
                 }
                 if matches!(record.record_type.as_str(), "A" | "AAAA") {

@@ -746,7 +746,8 @@ pub fn desired(spec: &LoadBalancerPolicySpec, owner: &Owner, placement: Placemen
     let waf = spec.waf.as_ref().map(|w| match &w.web_acl_arn {
         Some(arn) => DesiredWaf::Existing(arn.clone()),
         None => DesiredWaf::Owned {
-            name: format!("{readable}-{}", stable_hash(&[&owner.uid])),
+            // WAF names take letters, digits, hyphens and underscores; Kubernetes names also dots.
+            name: format!("{}-{}", readable.replace('.', "-"), stable_hash(&[&owner.uid])),
             rules: WafRules {
                 default_action: match w.default_action {
                     WafAction::Allow => "Allow",

@@ -197,11 +197,14 @@ async fn storefront_alb_converges_stays_quiet_and_deletion_leaves_nothing() -> R
     // In sync: resyncs run (every 3 s here) but change nothing.
     let mutating = env.mutating_calls().await?;
     let reconciles = env.reconciles().await?;
+    let version = env.load_balancer_policies().get("storefront").await?.metadata.resource_version;
     wait_for("two more reconciles", Duration::from_secs(30), || async {
         Ok(env.reconciles().await? >= reconciles + 2)
     })
     .await?;
     assert_eq!(env.mutating_calls().await?, mutating, "no mutating AWS call once converged");
+    let after = env.load_balancer_policies().get("storefront").await?.metadata.resource_version;
+    assert_eq!(after, version, "no status write when nothing changed");
     let columns = env.kubectl(&["get", "lbp", "-n", &env.namespace, "storefront"]).await?;
     let columns = String::from_utf8_lossy(&columns.stdout);
     assert!(
