@@ -1079,6 +1079,30 @@ impl LoadBalancing {
                 .await?;
                 Ok(None)
             }
+            Step::SetSubnets { arn, subnet_ids } => {
+                self.call(
+                    ELB,
+                    "SetSubnets",
+                    true,
+                    self.elb.set_subnets().load_balancer_arn(arn).set_subnets(Some(subnet_ids.clone())).send(),
+                )
+                .await?;
+                Ok(None)
+            }
+            Step::SetIpAddressType { arn, ip_address_type } => {
+                self.call(
+                    ELB,
+                    "SetIpAddressType",
+                    true,
+                    self.elb
+                        .set_ip_address_type()
+                        .load_balancer_arn(arn)
+                        .ip_address_type(elb::types::IpAddressType::from(ip_address_type.as_str()))
+                        .send(),
+                )
+                .await?;
+                Ok(None)
+            }
             Step::DeleteLoadBalancer { arn } => ok_if_gone(
                 self.call(
                     ELB,

@@ -886,6 +886,15 @@ pub enum Step {
         load_balancer: Ref,
         attributes: BTreeMap<String, String>,
     },
+    /// The VpcTier's tier gained or lost a zone (Application and Network only).
+    SetSubnets {
+        arn: String,
+        subnet_ids: Vec<String>,
+    },
+    SetIpAddressType {
+        arn: String,
+        ip_address_type: String,
+    },
     CreateListener {
         component: String,
         load_balancer: Ref,
@@ -983,7 +992,11 @@ impl PlanStep for Step {
             | ModifyTargetGroupHealthCheck { .. }
             | UpdateWebAcl { .. } => 1,
             AuthorizeIngress { .. } | RevokeIngress { .. } | CreateLoadBalancer { .. } => 2,
-            SetLoadBalancerAttributes { .. } | CreateListener { .. } | ModifyListener { .. } => 3,
+            SetLoadBalancerAttributes { .. }
+            | SetSubnets { .. }
+            | SetIpAddressType { .. }
+            | CreateListener { .. }
+            | ModifyListener { .. } => 3,
             CreateRule { .. } | ModifyRule { .. } | AssociateWebAcl { .. } => 4,
             CreateProtection { .. } | CreateHealthCheck { .. } | UpdateHealthCheck { .. } => 5,
             // Upserts come after the health check they name; a batch of deletes only starts teardown.
@@ -1031,6 +1044,8 @@ impl PlanStep for Step {
             RevokeIngress { .. } => "RevokeSecurityGroupIngress",
             CreateLoadBalancer { .. } => "CreateLoadBalancer",
             SetLoadBalancerAttributes { .. } => "ModifyLoadBalancerAttributes",
+            SetSubnets { .. } => "SetSubnets",
+            SetIpAddressType { .. } => "SetIpAddressType",
             CreateListener { .. } => "CreateListener",
             ModifyListener { .. } => "ModifyListener",
             CreateRule { .. } => "CreateRule",
@@ -1114,6 +1129,10 @@ impl fmt::Display for Step {
             }
             SetLoadBalancerAttributes { load_balancer, attributes } => {
                 write!(f, "set attributes {attributes:?} on load balancer {load_balancer}")
+            }
+            SetSubnets { arn, subnet_ids } => write!(f, "move load balancer {arn} to subnets {}", subnet_ids.join(",")),
+            SetIpAddressType { arn, ip_address_type } => {
+                write!(f, "set IP address type of load balancer {arn} to {ip_address_type}")
             }
             CreateListener { port, protocol, load_balancer, action, .. } => {
                 write!(f, "create listener {} on {load_balancer}: {action}", listener_name(port, protocol))
@@ -1385,6 +1404,20 @@ pub fn plan(desired: Option<&Desired>, owner: &Owner, observed: &Observed) -> Pl
         (None, _) => None,
         (Some(d), Some(l)) => {
             p.check_tags(TagApi::Elb, components::LOAD_BALANCER, &l.arn, &l.tags);
+            let mut have = l.subnet_ids.clone();
+            have.sort();
+            let mut want = d.placement.subnet_ids.clone();
+            want.sort();
+            // Gateway load balancers cannot change subnets in place.
+            if have != want && d.load_balancer.lb_type != "gateway" {
+                p.push(Step::SetSubnets { arn: l.arn.clone(), subnet_ids: want });
+            }
+            if !l.ip_address_type.is_empty() && l.ip_address_type != d.load_balancer.ip_address_type {
+                p.push(Step::SetIpAddressType {
+                    arn: l.arn.clone(),
+                    ip_address_type: d.load_balancer.ip_address_type.clone(),
+                });
+            }
             let changed: BTreeMap<String, String> = d
                 .load_balancer
                 .attributes

@@ -571,3 +571,19 @@ fn placement_comes_from_the_vpc_tier_tier() {
     let empty = securecart_api::VpcTierStatus::default();
     assert_eq!(load_balancer::placement(&s, &tier_spec, &empty), Ok(None), "waits for subnets");
 }
+
+#[test]
+fn a_zone_added_to_the_tier_moves_the_load_balancer_in_place() {
+    let (s, mut sim) = converged_example();
+    let arn = sim.observed.load_balancers[0].arn.clone();
+    let mut wider = placement();
+    wider.subnet_ids.push("subnet-c".into());
+    let d = load_balancer::desired(&s, &owner(), wider.clone()).unwrap();
+    let plan = load_balancer::plan(Some(&d), &owner(), &sim.observe()).plan;
+    assert_eq!(actions(&plan), ["SetSubnets"], "{}", plan.render());
+    sim.apply(&plan).unwrap();
+    let o = sim.observe();
+    assert_eq!(o.load_balancers[0].arn, arn, "not replaced");
+    assert_eq!(o.load_balancers[0].subnet_ids.len(), 3);
+    assert!(load_balancer::plan(Some(&d), &owner(), &o).plan.in_sync());
+}

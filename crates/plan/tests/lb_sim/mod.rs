@@ -199,6 +199,16 @@ impl Sim {
                 merge(&mut l.attributes, attributes);
                 None
             }
+            Step::SetSubnets { arn, subnet_ids } => {
+                let l = o.load_balancers.iter_mut().find(|l| &l.arn == arn).ok_or("LoadBalancerNotFound")?;
+                l.subnet_ids = subnet_ids.clone();
+                None
+            }
+            Step::SetIpAddressType { arn, ip_address_type } => {
+                let l = o.load_balancers.iter_mut().find(|l| &l.arn == arn).ok_or("LoadBalancerNotFound")?;
+                l.ip_address_type = ip_address_type.clone();
+                None
+            }
             Step::DeleteLoadBalancer { arn } => {
                 if o.load_balancers.iter().any(|l| {
                     &l.arn == arn && l.attributes.get("deletion_protection.enabled").is_some_and(|v| v == "true")
