@@ -106,6 +106,10 @@ fn elb_action(action: &Action, created: &HashMap<String, String>) -> Result<elb:
     })
 }
 
+fn certificates(certificate_arn: &Option<String>) -> Option<Vec<elb::types::Certificate>> {
+    certificate_arn.as_ref().map(|c| vec![elb::types::Certificate::builder().certificate_arn(c).build()])
+}
+
 fn rule_conditions(paths: &[String], hosts: &[String]) -> Vec<elb::types::RuleCondition> {
     let mut out = Vec::new();
     if !paths.is_empty() {
@@ -1123,11 +1127,7 @@ impl LoadBalancing {
                             .load_balancer_arn(resolve(load_balancer)?)
                             .set_port(port.map(i32::from))
                             .set_protocol(protocol.as_deref().map(elb::types::ProtocolEnum::from))
-                            .set_certificates(
-                                certificate_arn
-                                    .as_ref()
-                                    .map(|c| vec![elb::types::Certificate::builder().certificate_arn(c).build()]),
-                            )
+                            .set_certificates(certificates(certificate_arn))
                             .default_actions(elb_action(action, created)?)
                             .set_tags(Some(elb_tags(tags)))
                             .send(),
@@ -1145,11 +1145,7 @@ impl LoadBalancing {
                         .modify_listener()
                         .listener_arn(arn)
                         .set_protocol(protocol.as_deref().map(elb::types::ProtocolEnum::from))
-                        .set_certificates(
-                            certificate_arn
-                                .as_ref()
-                                .map(|c| vec![elb::types::Certificate::builder().certificate_arn(c).build()]),
-                        )
+                        .set_certificates(certificates(certificate_arn))
                         .default_actions(elb_action(action, created)?)
                         .send(),
                 )
