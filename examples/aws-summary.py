@@ -25,6 +25,27 @@ kinds = [
     ("VPC endpoints", [e for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"].lower() != "deleted"]),
     ("security groups", ec2.describe_security_groups()["SecurityGroups"]),
 ]
+elb = boto3.client("elbv2", region_name=region)
+load_balancers = elb.describe_load_balancers()["LoadBalancers"]
+target_groups = elb.describe_target_groups()["TargetGroups"]
+arns = [l["LoadBalancerArn"] for l in load_balancers] + [t["TargetGroupArn"] for t in target_groups]
+elb_tags = {}
+for i in range(0, len(arns), 20):
+    for d in elb.describe_tags(ResourceArns=arns[i : i + 20])["TagDescriptions"]:
+        elb_tags[d["ResourceArn"]] = d["Tags"]
+kinds += [
+    ("load balancers", [{"Tags": elb_tags.get(l["LoadBalancerArn"], [])} for l in load_balancers]),
+    ("target groups", [{"Tags": elb_tags.get(t["TargetGroupArn"], [])} for t in target_groups]),
+    ("security groups", ec2.describe_security_groups()["SecurityGroups"]),
+]
+waf = boto3.client("wafv2", region_name=region)
+for acl in waf.list_web_acls(Scope="REGIONAL")["WebACLs"]:
+    tag_list = waf.list_tags_for_resource(ResourceARN=acl["ARN"])["TagInfoForResource"].get("TagList", [])
+    kinds.append(("web ACLs", [{"Tags": tag_list}]))
+r53 = boto3.client("route53", region_name="us-east-1")
+for check in r53.list_health_checks()["HealthChecks"]:
+    tag_set = r53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"])["ResourceTagSet"]
+    kinds.append(("health checks", [{"Tags": tag_set.get("Tags", [])}]))
 for kind, items in kinds:
     for item in items:
         owner = tags(item).get(OWNER)
@@ -34,3 +55,10 @@ for kind, items in kinds:
 print(f"AWS resources in {region} owned by the operator (read from the emulator):")
 for owner, by_kind in sorted(counts.items()):
     print(f"  {owner}: " + ", ".join(f"{n} {k}" for k, n in by_kind.items()))
+
+for zone in r53.list_hosted_zones()["HostedZones"]:
+    records = r53.list_resource_record_sets(HostedZoneId=zone["Id"])["ResourceRecordSets"]
+    for r in records:
+        if "AliasTarget" in r:
+            who = r.get("SetIdentifier", "simple")
+            print(f"  record {r['Name']} {r['Type']} ({who}) -> {r['AliasTarget']['DNSName']}")

@@ -6,6 +6,10 @@ pub const RECONCILING: &str = "Reconciling";
 pub const STALLED: &str = "Stalled";
 /// PrivateLink: the partner's endpoint service accepted the connection.
 pub const ACCEPTED: &str = "Accepted";
+/// LoadBalancerPolicy parts, each with its own condition so `kubectl get` shows which part lags.
+pub const LOAD_BALANCER_READY: &str = "LoadBalancerReady";
+pub const WAF_ASSOCIATED: &str = "WafAssociated";
+pub const DNS_PUBLISHED: &str = "DnsPublished";
 
 /// Reasons: CamelCase, low cardinality, shared with the metrics' `reason` label.
 pub mod reason {
@@ -29,6 +33,8 @@ pub mod reason {
     pub const PENDING_ACCEPTANCE: &str = "PendingAcceptance";
     /// A partner endpoint service rejected the connection.
     pub const REJECTED: &str = "Rejected";
+    /// A part the spec does not ask for (no WAF, no DNS).
+    pub const NOT_REQUESTED: &str = "NotRequested";
     /// Used for Reconciling/Stalled when they do not apply.
     pub const IDLE: &str = "Idle";
 }

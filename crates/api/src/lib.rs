@@ -2,11 +2,13 @@
 //! ownership tag keys. Types only: no client, no runtime, no AWS SDK.
 
 pub mod conditions;
+pub mod load_balancer_policy;
 pub mod private_endpoint;
 pub mod tags;
 pub mod vpc_tier;
 
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+pub use load_balancer_policy::*;
 pub use private_endpoint::*;
 pub use vpc_tier::*;
 
@@ -18,6 +20,13 @@ pub const VERSION: &str = "v1alpha1";
 pub const FINALIZER: &str = "net.securecart.io/cleanup";
 /// The field manager for server-side apply of status.
 pub const FIELD_MANAGER: &str = "securecart-controller";
+
+/// A reference to an object in the same namespace.
+#[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Debug, PartialEq, Eq)]
+pub struct LocalObjectRef {
+    #[schemars(length(min = 1, max = 253))]
+    pub name: String,
+}
 
 /// What happens to AWS resources when the object is deleted.
 #[derive(serde::Serialize, serde::Deserialize, schemars::JsonSchema, Clone, Copy, Debug, Default, PartialEq, Eq)]
@@ -57,5 +66,27 @@ impl CommonStatus for VpcTierStatus {
     fn set_common(&mut self, observed_generation: Option<i64>, conditions: Vec<Condition>) {
         self.observed_generation = observed_generation;
         self.conditions = conditions;
+    }
+}
+
+impl CommonStatus for LoadBalancerPolicyStatus {
+    fn conditions(&self) -> &[Condition] {
+        &self.conditions
+    }
+    /// Keeps the per-part conditions (LoadBalancerReady, WafAssociated, DnsPublished) that the
+    /// planner's status put after the three common ones.
+    fn set_common(&mut self, observed_generation: Option<i64>, conditions: Vec<Condition>) {
+        self.observed_generation = observed_generation;
+        let parts: Vec<Condition> = self
+            .conditions
+            .drain(..)
+            .filter(|c| !conditions.iter().any(|n| n.type_ == c.type_))
+            .map(|mut c| {
+                c.observed_generation = observed_generation;
+                c
+            })
+            .collect();
+        self.conditions = conditions;
+        self.conditions.extend(parts);
     }
 }

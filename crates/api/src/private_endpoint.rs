@@ -8,7 +8,7 @@ use kube::{CustomResource, KubeSchema};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::DeletionPolicy;
+use crate::{DeletionPolicy, LocalObjectRef};
 
 /// A VPC endpoint in a VpcTier, with its policy and (for interface endpoints) security group.
 // Several printer columns share `type_ = "string"`, which clippy mistakes for a repeated attribute.
@@ -102,13 +102,6 @@ fn policy_schema(_: &mut schemars::SchemaGenerator) -> schemars::Schema {
         "description": "An IAM policy document.",
         "x-kubernetes-preserve-unknown-fields": true
     })
-}
-
-/// A reference to an object in the same namespace.
-#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
-pub struct LocalObjectRef {
-    #[schemars(length(min = 1, max = 253))]
-    pub name: String,
 }
 
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq)]

@@ -49,7 +49,7 @@ impl Ec2 {
         &self.region
     }
 
-    /// Runs one AWS call, counting and timing it and classifying its failure.
+    /// Runs one EC2 call through the shared counting, rate-limiting wrapper.
     pub(crate) async fn call<T, E, R>(
         &self,
         operation: &'static str,
@@ -60,18 +60,7 @@ impl Ec2 {
         E: ProvideErrorMetadata + std::error::Error + 'static,
         R: std::fmt::Debug,
     {
-        self.aws.throttle(SERVICE, operation, mutating).await;
-        let started = Instant::now();
-        let result = request.await.map_err(|e| AwsError::from_sdk(operation, e));
-        let outcome = match &result {
-            Ok(_) => "ok",
-            Err(e) => e.kind.label(),
-        };
-        self.aws.metrics().record(SERVICE, operation, mutating, outcome, started.elapsed().as_secs_f64());
-        if let Err(e) = &result {
-            tracing::debug!(region = %self.region, operation, code = %e.code, "AWS call failed");
-        }
-        result
+        self.aws.call(SERVICE, &self.region, operation, mutating, request).await
     }
 
     /// Available zones of the region, sorted; cached for the life of the process.
@@ -382,7 +371,7 @@ impl Ec2 {
         }
     }
 
-    /// Runs a VpcTier plan (see `execute_phases`).
+    /// Runs a VpcTier plan (see `execute_phases`), remembering that the owner changed.
     pub async fn execute_vpc(&self, owner_uid: &str, plan: &Plan<Step>) -> Execution {
         if !plan.is_empty() {
             self.record_change(owner_uid).await;
@@ -394,7 +383,7 @@ impl Ec2 {
     async fn run(&self, step: &Step, created: &HashMap<String, String>) -> Result<Option<String>, AwsError> {
         let resolve = |r: &Ref| crate::resolve(r, created);
         let c = &self.client;
-        let ok_if_gone = crate::ok_if_gone;
+        let ok_if_gone = crate::ok_if_gone::<()>;
         match step {
             Step::CreateVpc { cidr_block, tags, .. } => {
                 let out = self

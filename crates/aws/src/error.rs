@@ -101,13 +101,75 @@ pub fn classify(code: &str) -> ErrorKind {
         "InvalidClientTokenId",
         "AccessDenied",
         "AccessDeniedException",
+        // ELBv2
+        "ValidationError",
+        "DuplicateLoadBalancerName",
+        "DuplicateTargetGroupName",
+        "DuplicateListener",
+        "PriorityInUse",
+        "CertificateNotFound",
+        "InvalidConfigurationRequest",
+        "InvalidSecurityGroup",
+        "InvalidScheme",
+        "InvalidSubnet",
+        "SubnetNotFound",
+        "UnsupportedProtocol",
+        "IncompatibleProtocols",
+        "TooManyLoadBalancers",
+        "TooManyTargetGroups",
+        "TooManyListeners",
+        "TooManyRules",
+        "OperationNotPermitted",
+        // WAFv2
+        "WAFInvalidParameterException",
+        "WAFDuplicateItemException",
+        "WAFLimitsExceededException",
+        "WAFInvalidResourceException",
+        "WAFSubscriptionNotFoundException",
+        "WAFExpiredManagedRuleGroupVersionException",
+        // Route 53
+        "InvalidChangeBatch",
+        "InvalidInput",
+        "InvalidDomainName",
+        "HealthCheckAlreadyExists",
+        "TooManyHealthChecks",
+        // Shield: no Shield Advanced subscription, or a resource that cannot be protected
+        "InvalidResourceException",
+        "LimitsExceededException",
+        "OptimisticLockException",
+    ];
+    // The resource is not there (deleting it is success; observing finds nothing).
+    const NOT_FOUND: &[&str] = &[
+        "LoadBalancerNotFound",
+        "TargetGroupNotFound",
+        "ListenerNotFound",
+        "RuleNotFound",
+        "WAFNonexistentItemException",
+        "NoSuchHostedZone",
+        "NoSuchHealthCheck",
+        "ResourceNotFoundException",
+        "InvalidGroup.NotFound",
+        "InvalidPermission.NotFound",
+    ];
+    // Busy rather than wrong: WAF has not seen a new load balancer yet, a resource is still in
+    // use by one being deleted, a lock token went stale.
+    const RETRYABLE: &[&str] = &[
+        "WAFUnavailableEntityException",
+        "WAFOptimisticLockException",
+        "WAFAssociatedItemException",
+        "ResourceInUse",
+        "HealthCheckInUse",
+        "DependencyViolation",
     ];
     if THROTTLED.contains(&code) {
         ErrorKind::Throttled
-    } else if code.ends_with(".NotFound") || code.ends_with("NotFound") || code == "Gateway.NotAttached" {
-        ErrorKind::NotFound
+    } else if RETRYABLE.contains(&code) {
+        ErrorKind::Retryable
     } else if TERMINAL.contains(&code) {
+        // Before the NotFound suffix: a missing certificate or subnet named in the spec is terminal.
         ErrorKind::Terminal
+    } else if NOT_FOUND.contains(&code) || code.ends_with("NotFound") || code == "Gateway.NotAttached" {
+        ErrorKind::NotFound
     } else {
         ErrorKind::Retryable
     }
@@ -127,5 +189,14 @@ mod tests {
         assert_eq!(classify("UnauthorizedOperation"), ErrorKind::Terminal);
         assert_eq!(classify("DependencyViolation"), ErrorKind::Retryable);
         assert_eq!(classify("InternalError"), ErrorKind::Retryable);
+        assert_eq!(classify("LoadBalancerNotFound"), ErrorKind::NotFound);
+        assert_eq!(classify("WAFNonexistentItemException"), ErrorKind::NotFound);
+        assert_eq!(classify("NoSuchHostedZone"), ErrorKind::NotFound);
+        assert_eq!(classify("ResourceNotFoundException"), ErrorKind::NotFound);
+        assert_eq!(classify("WAFUnavailableEntityException"), ErrorKind::Retryable);
+        assert_eq!(classify("ResourceInUse"), ErrorKind::Retryable);
+        assert_eq!(classify("DuplicateLoadBalancerName"), ErrorKind::Terminal);
+        assert_eq!(classify("CertificateNotFound"), ErrorKind::Terminal);
+        assert_eq!(classify("InvalidChangeBatch"), ErrorKind::Terminal);
     }
 }

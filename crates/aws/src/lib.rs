@@ -4,22 +4,28 @@
 pub mod ec2;
 pub mod endpoints;
 pub mod error;
+pub mod load_balancer;
 pub mod metrics;
 pub mod throttle;
 
 use std::collections::HashMap;
+use std::future::Future;
 use std::sync::Arc;
+use std::time::Instant;
 
+use aws_config::{BehaviorVersion, Region};
+use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::StreamExt;
 use securecart_plan::Plan;
 use securecart_plan::plan::PlanStep;
-use std::future::Future;
-
-use aws_config::{BehaviorVersion, Region};
 use tokio::sync::Mutex;
 
 pub use error::{AwsError, ErrorKind};
 pub use metrics::AwsMetrics;
+
+/// Route 53 and Shield are global services, addressed through this region.
+pub const GLOBAL_REGION: &str = "us-east-1";
 
 /// A plan step that ran, for events and logs.
 #[derive(Clone, Debug)]
@@ -47,16 +53,17 @@ struct Inner {
     metrics: AwsMetrics,
     limits: throttle::RateLimits,
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+    configs: Mutex<HashMap<String, aws_config::SdkConfig>>,
     zones: Mutex<HashMap<String, Vec<String>>>,
     /// Region-wide snapshots of every VpcTier's resources, for periodic drift checks.
     vpc_snapshots: Mutex<HashMap<String, Arc<Snapshot>>>,
     /// When each owner's resources were last changed by this process.
-    last_change: Mutex<HashMap<String, std::time::Instant>>,
+    last_change: Mutex<HashMap<String, Instant>>,
 }
 
 /// What a region held at one moment.
 pub(crate) struct Snapshot {
-    pub(crate) taken: std::time::Instant,
+    pub(crate) taken: Instant,
     pub(crate) observed: securecart_plan::vpc::Observed,
 }
 
@@ -64,25 +71,16 @@ impl Aws {
     /// `rate_scale` scales the client-side rate limits (1 = half of AWS's published rates,
     /// 0 = none).
     pub fn new(metrics: AwsMetrics, rate_scale: f64) -> Self {
-        let limits = throttle::RateLimits::new(rate_scale);
         Self {
             inner: Arc::new(Inner {
                 metrics,
-                limits,
+                limits: throttle::RateLimits::new(rate_scale),
                 ec2: Mutex::default(),
+                configs: Mutex::default(),
                 zones: Mutex::default(),
                 vpc_snapshots: Mutex::default(),
                 last_change: Mutex::default(),
             }),
-        }
-    }
-
-    /// Waits for the call's rate-limit token, recording any wait.
-    pub(crate) async fn throttle(&self, service: &'static str, operation: &'static str, mutating: bool) {
-        let waited = self.inner.limits.acquire(service, mutating).await;
-        if !waited.is_zero() {
-            self.inner.metrics.rate_limited.with_label_values(&[service, operation]).inc();
-            tracing::debug!(service, operation, waited_ms = waited.as_millis() as u64, "client-side rate limit");
         }
     }
 
@@ -92,6 +90,71 @@ impl Aws {
 
     async fn sdk_config(region: &str) -> aws_config::SdkConfig {
         aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_string())).load().await
+    }
+
+    /// The SDK configuration of a region, loaded once.
+    async fn config(&self, region: &str) -> aws_config::SdkConfig {
+        let mut configs = self.inner.configs.lock().await;
+        if let Some(c) = configs.get(region) {
+            return c.clone();
+        }
+        let c = Self::sdk_config(region).await;
+        configs.insert(region.to_string(), c.clone());
+        c
+    }
+
+    /// The load balancing adapter for one region: ELBv2 and WAFv2 there, security groups through
+    /// EC2, and the global Route 53 and Shield (served from us-east-1).
+    pub async fn load_balancing(&self, region: &str) -> load_balancer::LoadBalancing {
+        let regional = self.config(region).await;
+        let global = self.config(GLOBAL_REGION).await;
+        load_balancer::LoadBalancing::new(
+            self.clone(),
+            self.ec2(region).await,
+            aws_sdk_elasticloadbalancingv2::Client::new(&regional),
+            aws_sdk_wafv2::Client::new(&regional),
+            aws_sdk_route53::Client::new(&global),
+            aws_sdk_shield::Client::new(&global),
+            region.to_string(),
+        )
+    }
+
+    /// Runs one AWS call, counting and timing it by service and operation, and classifying its
+    /// failure. Every adapter goes through here.
+    pub(crate) async fn call<T, E, R>(
+        &self,
+        service: &'static str,
+        region: &str,
+        operation: &'static str,
+        mutating: bool,
+        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+    ) -> Result<T, AwsError>
+    where
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+        R: std::fmt::Debug,
+    {
+        let waited = self.inner.limits.acquire(service, mutating).await;
+        if !waited.is_zero() {
+            self.metrics().rate_limited.with_label_values(&[service, operation]).inc();
+            tracing::debug!(
+                service,
+                region,
+                operation,
+                waited_ms = waited.as_millis() as u64,
+                "client-side rate limit"
+            );
+        }
+        let started = Instant::now();
+        let result = request.await.map_err(|e| AwsError::from_sdk(operation, e));
+        let outcome = match &result {
+            Ok(_) => "ok",
+            Err(e) => e.kind.label(),
+        };
+        self.metrics().record(service, operation, mutating, outcome, started.elapsed().as_secs_f64());
+        if let Err(e) = &result {
+            tracing::debug!(service, region, operation, code = %e.code, "AWS call failed");
+        }
+        result
     }
 
     /// The EC2 adapter for one region.
@@ -112,26 +175,26 @@ impl Aws {
 /// Steps of one phase run at most this many at a time.
 const PHASE_CONCURRENCY: usize = 8;
 
-/// Runs a plan phase by phase, the steps of a phase in parallel, resolving `Ref::Created` to the
-/// IDs earlier phases returned. Stops after the first phase with a failure (its other steps
+/// Runs a plan phase by phase, the steps of a phase in parallel, handing each step the IDs of
+/// what earlier phases created. Stops after the first phase with a failure (its other steps
 /// still finish), since later phases depend on it.
 pub(crate) async fn execute_phases<'p, S, F, Fut>(region: &str, plan: &'p Plan<S>, run: F) -> Execution
 where
-    S: PlanStep + Sync,
+    S: PlanStep,
     F: Fn(&'p S, Arc<HashMap<String, String>>) -> Fut,
     Fut: Future<Output = Result<Option<String>, AwsError>>,
 {
     let mut created: HashMap<String, String> = HashMap::new();
     let mut execution = Execution::default();
-    let run = &run;
     for phase in plan.phases() {
-        // Each phase sees a snapshot of the IDs created before it.
-        let created_so_far = Arc::new(created.clone());
+        let known = Arc::new(created.clone());
+        // Futures are built eagerly: a lazily mapped stream trips the compiler's higher-ranked
+        // lifetime inference once the controller spawns it.
         let running: Vec<_> = phase
             .into_iter()
             .map(|step| {
-                let created_so_far = created_so_far.clone();
-                async move { (step, run(step, created_so_far).await) }
+                let result = run(step, known.clone());
+                Box::pin(async move { (step, result.await) })
             })
             .collect();
         let results: Vec<(&S, Result<Option<String>, AwsError>)> =
@@ -160,7 +223,7 @@ where
     execution
 }
 
-/// Resolves a reference to an ID: an existing one, or one an earlier phase created.
+/// The ID behind a reference: as observed, or as created by an earlier phase.
 pub(crate) fn resolve(r: &securecart_plan::Ref, created: &HashMap<String, String>) -> Result<String, AwsError> {
     match r {
         securecart_plan::Ref::Id(id) => Ok(id.clone()),
@@ -170,7 +233,7 @@ pub(crate) fn resolve(r: &securecart_plan::Ref, created: &HashMap<String, String
     }
 }
 
-/// Deletes treat "not found" as done.
+/// Deleting what is already gone is success.
 pub(crate) fn ok_if_gone<T>(result: Result<T, AwsError>) -> Result<Option<String>, AwsError> {
     match result {
         Err(e) if e.kind == ErrorKind::NotFound => Ok(None),

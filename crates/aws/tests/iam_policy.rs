@@ -12,6 +12,19 @@ use serde_json::Value;
 const IMPLICIT: &[&str] = &[
     // CreateFlowLogs with a CloudWatch Logs destination passes the user's delivery role.
     "iam:PassRole",
+    // wafv2:AssociateWebACL also needs this on the (owned) load balancer.
+    "elasticloadbalancing:SetWebAcl",
+];
+
+/// Mutating actions IAM cannot condition on resource or request tags: Route 53 has no tag
+/// condition keys. The policy scopes them to hosted-zone and health-check ARNs instead; the
+/// controller itself only changes records and health checks it owns (tags, set identifiers).
+const NOT_TAG_CONDITIONABLE: &[&str] = &[
+    "route53:ChangeResourceRecordSets",
+    "route53:ChangeTagsForResource",
+    "route53:CreateHealthCheck",
+    "route53:DeleteHealthCheck",
+    "route53:UpdateHealthCheck",
 ];
 
 fn crate_dir() -> PathBuf {
@@ -39,18 +52,42 @@ fn service_of(path: &Path, source: &str) -> String {
         .unwrap_or_else(|| path.file_stem().unwrap_or_default().to_string_lossy().into_owned())
 }
 
-/// Every `.call("Operation", mutating, ...)` in a source file.
-fn calls(source: &str) -> Vec<(String, bool)> {
+/// Every call in a source file, as (service if the call names one, operation, mutating). Calls
+/// read `.call("Operation", mutating, ..)` (the module's service), or name the service first:
+/// `.call("service", "Operation", mutating, ..)` or `.call(SERVICE_CONST, "Operation", ..)`.
+fn calls(source: &str) -> Vec<(Option<String>, String, bool)> {
+    let constant = |name: &str| {
+        source.lines().find_map(|l| {
+            let rest = l.trim().strip_prefix(&format!("const {name}: &str = \""))?;
+            rest.split('"').next().map(str::to_string)
+        })
+    };
     let mut out = Vec::new();
     let mut rest = source;
     while let Some(at) = rest.find(".call(") {
+        // `self.ec2.call(..)` from another adapter is an EC2 call.
+        let receiver_is_ec2 = rest[..at].trim_end().ends_with("ec2");
         rest = &rest[at + ".call(".len()..];
-        let args = rest.trim_start();
-        let Some(args) = args.strip_prefix('"') else { continue };
-        let Some((operation, after)) = args.split_once('"') else { continue };
-        let mutating = after.trim_start().trim_start_matches(',').trim_start();
-        let mutating = mutating.starts_with("true");
-        out.push((operation.to_string(), mutating));
+        // The first three arguments, as written.
+        let args: Vec<&str> = rest.splitn(4, ',').take(3).map(str::trim).collect();
+        if args.len() < 3 {
+            continue;
+        }
+        let literal = |a: &str| a.strip_prefix('"').and_then(|a| a.strip_suffix('"')).map(str::to_string);
+        let flag = |a: &str| a.starts_with("true");
+        match (literal(args[0]), literal(args[1])) {
+            (Some(service), Some(operation)) => out.push((Some(service), operation, flag(args[2]))),
+            (Some(operation), None) if args[1] == "true" || args[1] == "false" => {
+                out.push((receiver_is_ec2.then(|| "ec2".to_string()), operation, flag(args[1])))
+            }
+            // A variable service (the shared wrapper itself) is not a call site.
+            (None, Some(operation)) => {
+                if let Some(service) = constant(args[0]) {
+                    out.push((Some(service), operation, flag(args[2])));
+                }
+            }
+            _ => {}
+        }
     }
     out
 }
@@ -69,12 +106,13 @@ fn called_actions() -> BTreeMap<String, bool> {
         if found.is_empty() {
             continue;
         }
-        let service = service_of(&path, &source);
-        let Some(prefix) = iam_prefix(&service) else {
-            unknown.push(format!("{} (service {service:?})", path.display()));
-            continue;
-        };
-        for (operation, mutating) in found {
+        let module_service = service_of(&path, &source);
+        for (service, operation, mutating) in found {
+            let service = service.unwrap_or_else(|| module_service.clone());
+            let Some(prefix) = iam_prefix(&service) else {
+                unknown.push(format!("{} (service {service:?})", path.display()));
+                continue;
+            };
             *actions.entry(format!("{prefix}:{operation}")).or_insert(false) |= mutating;
         }
     }
@@ -85,6 +123,7 @@ fn called_actions() -> BTreeMap<String, bool> {
 struct Statement {
     actions: Vec<String>,
     condition: Value,
+    resources: Vec<String>,
 }
 
 fn policy() -> Vec<Statement> {
@@ -104,7 +143,12 @@ fn policy() -> Vec<Statement> {
                 other => panic!("Action must be a string or a list: {other}"),
             };
             assert!(!actions.iter().any(|a| a.contains('*')), "no wildcard actions: {actions:?}");
-            Statement { actions, condition: s["Condition"].clone() }
+            let resources = match &s["Resource"] {
+                Value::String(r) => vec![r.clone()],
+                Value::Array(list) => list.iter().filter_map(|r| r.as_str().map(str::to_string)).collect(),
+                other => panic!("Resource must be a string or a list: {other}"),
+            };
+            Statement { actions, condition: s["Condition"].clone(), resources }
         })
         .collect()
 }
@@ -120,7 +164,22 @@ fn requires_owner_tag(condition: &Value) -> bool {
 #[test]
 fn the_call_scanner_reads_multi_line_calls() {
     let source = "self.call(\n    \"DescribeVpcs\",\n    false,\n x).await; c.call(\"DeleteVpc\", true, y)";
-    assert_eq!(calls(source), vec![("DescribeVpcs".into(), false), ("DeleteVpc".into(), true)]);
+    assert_eq!(calls(source), vec![(None, "DescribeVpcs".into(), false), (None, "DeleteVpc".into(), true)]);
+}
+
+#[test]
+fn the_call_scanner_reads_the_service_when_a_call_names_it() {
+    let source = "const ELB: &str = \"elasticloadbalancing\";\n self.call(ELB, \"DeleteRule\", true, x); \
+                  self.call(\n\"route53\",\n\"ChangeResourceRecordSets\",\ntrue, y); self.call(service, operation, mutating, r); \
+                  self.ec2\n    .call(\"CreateSecurityGroup\", true, z)";
+    assert_eq!(
+        calls(source),
+        vec![
+            (Some("elasticloadbalancing".into()), "DeleteRule".into(), true),
+            (Some("route53".into()), "ChangeResourceRecordSets".into(), true),
+            (Some("ec2".into()), "CreateSecurityGroup".into(), true),
+        ]
+    );
 }
 
 #[test]
@@ -141,6 +200,9 @@ fn mutating_actions_are_conditioned_on_ownership_and_reads_are_not() {
     for statement in policy() {
         for action in &statement.actions {
             match called.get(action) {
+                Some(true) if NOT_TAG_CONDITIONABLE.contains(&action.as_str()) => {
+                    assert!(statement.resources.iter().all(|r| r != "*"), "{action} must be scoped to ARNs")
+                }
                 Some(true) => assert!(
                     requires_owner_tag(&statement.condition),
                     "{action} is granted without requiring the {OWNER_UID} tag: {}",

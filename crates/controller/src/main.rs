@@ -1,8 +1,9 @@
-//! securecart-controller: converges VpcTier objects into AWS.
+//! securecart-controller: converges VpcTier and LoadBalancerPolicy objects into AWS.
 
 mod context;
 mod http;
 mod leader;
+mod load_balancer_policy;
 mod private_endpoint;
 mod reconciler;
 mod status;
@@ -20,7 +21,7 @@ use kube::runtime::controller::{self, Controller};
 use kube::runtime::reflector::ObjectRef;
 use kube::runtime::watcher;
 use kube::{Api, Client};
-use securecart_api::{PrivateEndpoint, VpcTier};
+use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
 
 use crate::context::{Context, Metrics, Settings};
 
@@ -228,7 +229,26 @@ async fn run_controllers(scope: &Scope, config: controller::Config, ctx: Arc<Con
         .shutdown_on_signal()
         .run(private_endpoint::reconcile, reconciler::error_policy, ctx.clone())
         .for_each(log_result);
-    futures::join!(vpc_tiers, endpoints);
+
+    // A policy waits for its VpcTier and follows its tier's subnets.
+    let policies =
+        Controller::new(scope.api::<LoadBalancerPolicy>(), watcher::Config::default()).with_config(config.clone());
+    let policy_store = policies.store();
+    tokio::spawn(reconciler::count_objects(policies.store(), ctx.metrics.clone()));
+    let policies = policies
+        .watches(scope.api::<VpcTier>(), watcher::Config::default(), move |vpc_tier| {
+            let (namespace, name) = (vpc_tier.namespace(), vpc_tier.name_any());
+            policy_store
+                .state()
+                .into_iter()
+                .filter(|p| p.namespace() == namespace && p.spec.vpc_tier_ref.name == name)
+                .map(|p| ObjectRef::from_obj(&*p))
+                .collect::<Vec<_>>()
+        })
+        .shutdown_on_signal()
+        .run(load_balancer_policy::reconcile, reconciler::error_policy, ctx.clone())
+        .for_each(log_result);
+    futures::join!(vpc_tiers, endpoints, policies);
 }
 
 async fn shutdown_signal() {

@@ -52,6 +52,11 @@ impl Managed for securecart_api::PrivateEndpoint {
     const KIND: &'static str = "PrivateEndpoint";
 }
 
+impl Managed for securecart_api::LoadBalancerPolicy {
+    type StatusFields = securecart_api::LoadBalancerPolicyStatus;
+    const KIND: &'static str = "LoadBalancerPolicy";
+}
+
 /// Runs one reconcile through the finalizer, recording metrics and backoff.
 pub async fn run<K, A, AF, C, CF>(obj: Arc<K>, ctx: Arc<Context>, apply: A, cleanup: C) -> Result<Action, Error>
 where
@@ -179,6 +184,13 @@ impl<'a, K: Managed> ObjectContext<'a, K> {
 
     pub async fn event(&self, type_: EventType, reason: &str, action: &str, note: String) {
         self.ctx.event(&self.oref, type_, reason, action, note).await;
+    }
+
+    /// `deletionPolicy: Retain`: says so and lets the finalizer go, leaving AWS untouched.
+    pub async fn retained(&self) -> Result<Action, Error> {
+        let note = "deletionPolicy is Retain: AWS resources left in place".to_string();
+        self.event(EventType::Normal, "Retained", "Delete", note).await;
+        Ok(Action::await_change())
     }
 
     /// Reports a spec the controller cannot realise; waits for the spec to change.

@@ -77,14 +77,7 @@ async fn apply(obj: Arc<VpcTier>, api: Api<VpcTier>, ctx: Arc<Context>) -> Resul
 async fn cleanup(obj: Arc<VpcTier>, api: Api<VpcTier>, ctx: Arc<Context>) -> Result<Action, Error> {
     let r = ObjectContext::new(&*obj, &api, &ctx);
     if obj.spec.deletion_policy == DeletionPolicy::Retain {
-        r.event(
-            EventType::Normal,
-            "Retained",
-            "Delete",
-            "deletionPolicy is Retain: AWS resources left in place".into(),
-        )
-        .await;
-        return Ok(Action::await_change());
+        return r.retained().await;
     }
     // Endpoints in the VPC would block its deletion: they go first.
     let endpoints: Api<PrivateEndpoint> = Api::namespaced(ctx.client.clone(), &r.owner.namespace);

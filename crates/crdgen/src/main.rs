@@ -5,12 +5,16 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use kube::CustomResourceExt;
-use securecart_api::{PrivateEndpoint, VpcTier};
+use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
 
 fn generated() -> Vec<(&'static str, String)> {
     let header = "# Generated from crates/api by `make crds`. Do not edit.\n";
     let yaml = |crd| format!("{header}{}", serde_yaml::to_string(&crd).expect("CRDs serialize"));
-    vec![("vpctier.yaml", yaml(VpcTier::crd())), ("privateendpoint.yaml", yaml(PrivateEndpoint::crd()))]
+    vec![
+        ("vpctier.yaml", yaml(VpcTier::crd())),
+        ("loadbalancerpolicy.yaml", yaml(LoadBalancerPolicy::crd())),
+        ("privateendpoint.yaml", yaml(PrivateEndpoint::crd())),
+    ]
 }
 
 fn main() -> ExitCode {

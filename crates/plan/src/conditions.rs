@@ -29,20 +29,7 @@ pub fn conditions(outcome: &Outcome, generation: Option<i64>, previous: &[Condit
         Outcome::Failed { reason, message } => (false, *reason, message.clone(), true, false),
     };
     let make = |type_: &str, status: bool, reason: &str, message: &str| {
-        let status = if status { "True" } else { "False" }.to_string();
-        let last_transition_time = previous
-            .iter()
-            .find(|c| c.type_ == type_ && c.status == status)
-            .map(|c| c.last_transition_time.clone())
-            .unwrap_or_else(|| now.clone());
-        Condition {
-            type_: type_.into(),
-            status,
-            reason: reason.into(),
-            message: message.into(),
-            observed_generation: generation,
-            last_transition_time,
-        }
+        condition(type_, status, reason, message, generation, previous, now)
     };
     let idle = reason::IDLE;
     vec![
@@ -55,6 +42,32 @@ pub fn conditions(outcome: &Outcome, generation: Option<i64>, previous: &[Condit
         ),
         make(STALLED, stalled, if stalled { ready_reason } else { idle }, if stalled { &message } else { "" }),
     ]
+}
+
+/// One condition, keeping the transition time of the same type in `previous` unless its status flips.
+pub fn condition(
+    type_: &str,
+    status: bool,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    previous: &[Condition],
+    now: &Time,
+) -> Condition {
+    let status = if status { "True" } else { "False" }.to_string();
+    let last_transition_time = previous
+        .iter()
+        .find(|c| c.type_ == type_ && c.status == status)
+        .map(|c| c.last_transition_time.clone())
+        .unwrap_or_else(|| now.clone());
+    Condition {
+        type_: type_.into(),
+        status,
+        reason: reason.into(),
+        message: message.into(),
+        observed_generation: generation,
+        last_transition_time,
+    }
 }
 
 #[cfg(test)]

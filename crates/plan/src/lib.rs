@@ -4,6 +4,7 @@
 pub mod cidr;
 pub mod conditions;
 pub mod endpoint;
+pub mod load_balancer;
 pub mod owner;
 pub mod plan;
 pub mod vpc;

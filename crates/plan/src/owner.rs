@@ -52,6 +52,35 @@ pub fn missing_tags(desired: &Tags, actual: &Tags) -> Tags {
         .collect()
 }
 
+/// Owned resources split into the one kept per desired component and the rest (AWS-only,
+/// duplicates), which are deleted.
+pub(crate) struct Matched<'a, T> {
+    pub kept: BTreeMap<String, &'a T>,
+    pub unwanted: Vec<&'a T>,
+}
+
+pub(crate) fn match_owned<'a, T>(
+    items: &'a [T],
+    owner: &Owner,
+    tags: impl Fn(&T) -> &Tags,
+    id: impl Fn(&T) -> &str,
+    wanted: impl Fn(&str, &T) -> bool,
+) -> Matched<'a, T> {
+    let mut owned: Vec<&T> = items.iter().filter(|i| owner.owns(tags(i))).collect();
+    owned.sort_by(|a, b| id(a).cmp(id(b)));
+    let mut kept = BTreeMap::new();
+    let mut unwanted = Vec::new();
+    for item in owned {
+        match component(tags(item)) {
+            Some(c) if wanted(c, item) && !kept.contains_key(c) => {
+                kept.insert(c.to_string(), item);
+            }
+            _ => unwanted.push(item),
+        }
+    }
+    Matched { kept, unwanted }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::InvalidSpec;
 use crate::cidr::{self, Request};
-use crate::owner::{Owner, Tags, component, missing_tags};
+use crate::owner::{Owner, Tags, component, match_owned, missing_tags};
 use crate::plan::{Plan, PlanStep, Ref};
 
 pub const DEFAULT_ROUTE: &str = "0.0.0.0/0";
@@ -696,35 +696,6 @@ impl fmt::Display for Step {
 
 // ---------------------------------------------------------------------------------------------
 // Matching and planning.
-
-/// Owned resources split into the one kept per desired component and the rest (AWS-only,
-/// duplicates), which are deleted.
-struct Matched<'a, T> {
-    kept: BTreeMap<String, &'a T>,
-    unwanted: Vec<&'a T>,
-}
-
-fn match_owned<'a, T>(
-    items: &'a [T],
-    owner: &Owner,
-    tags: impl Fn(&T) -> &Tags,
-    id: impl Fn(&T) -> &str,
-    wanted: impl Fn(&str, &T) -> bool,
-) -> Matched<'a, T> {
-    let mut owned: Vec<&T> = items.iter().filter(|i| owner.owns(tags(i))).collect();
-    owned.sort_by(|a, b| id(a).cmp(id(b)));
-    let mut kept = BTreeMap::new();
-    let mut unwanted = Vec::new();
-    for item in owned {
-        match component(tags(item)) {
-            Some(c) if wanted(c, item) && !kept.contains_key(c) => {
-                kept.insert(c.to_string(), item);
-            }
-            _ => unwanted.push(item),
-        }
-    }
-    Matched { kept, unwanted }
-}
 
 struct Planner<'a> {
     owner: &'a Owner,

@@ -17,7 +17,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 use kube::api::{DeleteParams, ListParams, Patch, PatchParams, PostParams};
 use kube::{Api, Client};
 use securecart_api::tags::OWNER_UID;
-use securecart_api::{VpcTier, VpcTierSpec};
+use securecart_api::{LoadBalancerPolicy, VpcTier, VpcTierSpec};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::process::{Child, Command};
@@ -96,10 +96,7 @@ impl TestEnv {
             Err(kube::Error::Api(e)) if e.code == 409 => {}
             Err(e) => return Err(e.into()),
         }
-        let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-            .region(aws_config::Region::new(region.to_string()))
-            .load()
-            .await;
+        let config = aws_config(region).await;
         Ok(Self {
             name: name.into(),
             region: region.into(),
@@ -263,22 +260,66 @@ impl TestEnv {
         .await
     }
 
-    /// Waits until the object is Ready=True at its current generation.
+    /// Waits until the VpcTier is Ready=True at its current generation.
     pub async fn wait_ready(&self, name: &str, timeout: Duration) -> Result<VpcTier> {
-        let api = self.vpc_tiers();
-        wait_for(&format!("VpcTier {name} Ready"), timeout, || async {
-            let o = api.get(name).await?;
-            Ok(ready_status(&o).as_deref() == Some("True")
-                && o.status.as_ref().and_then(|s| s.observed_generation) == o.metadata.generation)
+        self.wait_ready_in(self.vpc_tiers(), name, timeout).await
+    }
+
+    /// Waits until an object of any kind is Ready=True at its current generation.
+    pub async fn wait_ready_in<K>(&self, api: Api<K>, name: &str, timeout: Duration) -> Result<K>
+    where
+        K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug + serde::Serialize,
+    {
+        wait_for(&format!("{name} Ready"), timeout, || async {
+            let o = serde_json::to_value(api.get(name).await?)?;
+            let ready = o["status"]["conditions"]
+                .as_array()
+                .is_some_and(|c| c.iter().any(|c| c["type"] == "Ready" && c["status"] == "True"));
+            Ok(ready && o["status"]["observedGeneration"] == o["metadata"]["generation"])
         })
         .await?;
         Ok(api.get(name).await?)
     }
 
-    /// Waits until the object is gone (finalizer done).
+    /// Waits until the VpcTier is gone (finalizer done).
     pub async fn wait_gone(&self, name: &str, timeout: Duration) -> Result<()> {
-        let api = self.vpc_tiers();
-        wait_for(&format!("VpcTier {name} deleted"), timeout, || async { Ok(api.get_opt(name).await?.is_none()) }).await
+        self.wait_gone_in(self.vpc_tiers(), name, timeout).await
+    }
+
+    pub async fn wait_gone_in<K>(&self, api: Api<K>, name: &str, timeout: Duration) -> Result<()>
+    where
+        K: kube::Resource + Clone + serde::de::DeserializeOwned + std::fmt::Debug,
+    {
+        wait_for(&format!("{name} deleted"), timeout, || async { Ok(api.get_opt(name).await?.is_none()) }).await
+    }
+
+    pub fn load_balancer_policies(&self) -> Api<LoadBalancerPolicy> {
+        Api::namespaced(self.client.clone(), &self.namespace)
+    }
+
+    /// Applies a LoadBalancerPolicy from manifest-like JSON (the spec is checked by the apiserver,
+    /// so invalid specs can be tried too).
+    pub async fn apply_load_balancer_policy(&self, name: &str, spec: serde_json::Value) -> Result<LoadBalancerPolicy> {
+        let value = serde_json::json!({
+            "apiVersion": "net.securecart.io/v1alpha1",
+            "kind": "LoadBalancerPolicy",
+            "metadata": {"name": name},
+            "spec": spec,
+        });
+        Ok(self.load_balancer_policies().patch(name, &PatchParams::apply("e2e").force(), &Patch::Apply(&value)).await?)
+    }
+
+    /// Clients for load balancing checks: ELBv2 and WAFv2 in `region`, Route 53 and Shield global.
+    pub async fn load_balancing_clients(&self, region: &str) -> LoadBalancingClients {
+        let regional = aws_config(region).await;
+        let global = aws_config("us-east-1").await;
+        LoadBalancingClients {
+            elb: aws_sdk_elasticloadbalancingv2::Client::new(&regional),
+            waf: aws_sdk_wafv2::Client::new(&regional),
+            ec2: aws_sdk_ec2::Client::new(&regional),
+            route53: aws_sdk_route53::Client::new(&global),
+            shield: aws_sdk_shield::Client::new(&global),
+        }
     }
 
     /// The controller's Prometheus text.
@@ -378,6 +419,156 @@ impl ControllerProcess {
         self.child.wait().await?;
         Ok(())
     }
+}
+
+pub async fn aws_config(region: &str) -> aws_config::SdkConfig {
+    aws_config::defaults(aws_config::BehaviorVersion::latest())
+        .region(aws_config::Region::new(region.to_string()))
+        .load()
+        .await
+}
+
+pub struct LoadBalancingClients {
+    pub elb: aws_sdk_elasticloadbalancingv2::Client,
+    pub waf: aws_sdk_wafv2::Client,
+    pub ec2: aws_sdk_ec2::Client,
+    pub route53: aws_sdk_route53::Client,
+    pub shield: aws_sdk_shield::Client,
+}
+
+/// What one LoadBalancerPolicy owns in a region, read through the AWS API by its owner tag.
+#[derive(Debug, Default)]
+pub struct OwnedLoadBalancing {
+    pub load_balancers: Vec<aws_sdk_elasticloadbalancingv2::types::LoadBalancer>,
+    pub target_groups: Vec<aws_sdk_elasticloadbalancingv2::types::TargetGroup>,
+    pub security_groups: Vec<aws_sdk_ec2::types::SecurityGroup>,
+    /// (name, id, ARN)
+    pub web_acls: Vec<(String, String, String)>,
+    pub health_checks: Vec<aws_sdk_route53::types::HealthCheck>,
+}
+
+impl OwnedLoadBalancing {
+    pub fn total(&self) -> usize {
+        self.load_balancers.len()
+            + self.target_groups.len()
+            + self.security_groups.len()
+            + self.web_acls.len()
+            + self.health_checks.len()
+    }
+}
+
+impl LoadBalancingClients {
+    pub async fn owned(&self, uid: &str) -> Result<OwnedLoadBalancing> {
+        let has_uid = |tags: &[aws_sdk_elasticloadbalancingv2::types::Tag]| {
+            tags.iter().any(|t| t.key() == Some(OWNER_UID) && t.value() == Some(uid))
+        };
+        let lbs = self.elb.describe_load_balancers().send().await?.load_balancers().to_vec();
+        let tgs = self.elb.describe_target_groups().send().await?.target_groups().to_vec();
+        let arns: Vec<String> = lbs
+            .iter()
+            .filter_map(|l| l.load_balancer_arn())
+            .chain(tgs.iter().filter_map(|t| t.target_group_arn()))
+            .map(str::to_string)
+            .collect();
+        let mut owned_arns = std::collections::BTreeSet::new();
+        for batch in arns.chunks(20) {
+            let out = self.elb.describe_tags().set_resource_arns(Some(batch.to_vec())).send().await?;
+            for d in out.tag_descriptions() {
+                if has_uid(d.tags()) {
+                    owned_arns.insert(d.resource_arn().unwrap_or_default().to_string());
+                }
+            }
+        }
+        let sgs = self
+            .ec2
+            .describe_security_groups()
+            .filters(Filter::builder().name(format!("tag:{OWNER_UID}")).values(uid).build())
+            .send()
+            .await?;
+        let mut web_acls = Vec::new();
+        let acls = self.waf.list_web_acls().scope(aws_sdk_wafv2::types::Scope::Regional).send().await?;
+        for a in acls.web_acls() {
+            let arn = a.arn().unwrap_or_default();
+            let tags = self.waf.list_tags_for_resource().resource_arn(arn).send().await?;
+            let owned = tags
+                .tag_info_for_resource()
+                .is_some_and(|t| t.tag_list().iter().any(|t| t.key() == OWNER_UID && t.value() == uid));
+            if owned {
+                web_acls.push((a.name().unwrap_or_default().into(), a.id().unwrap_or_default().into(), arn.into()));
+            }
+        }
+        let mut health_checks = Vec::new();
+        for h in self.route53.list_health_checks().send().await?.health_checks() {
+            let tags = self
+                .route53
+                .list_tags_for_resource()
+                .resource_type(aws_sdk_route53::types::TagResourceType::Healthcheck)
+                .resource_id(h.id())
+                .send()
+                .await?;
+            let owned = tags
+                .resource_tag_set()
+                .is_some_and(|t| t.tags().iter().any(|t| t.key() == Some(OWNER_UID) && t.value() == Some(uid)));
+            if owned {
+                health_checks.push(h.clone());
+            }
+        }
+        Ok(OwnedLoadBalancing {
+            load_balancers: lbs
+                .into_iter()
+                .filter(|l| owned_arns.contains(l.load_balancer_arn().unwrap_or_default()))
+                .collect(),
+            target_groups: tgs
+                .into_iter()
+                .filter(|t| owned_arns.contains(t.target_group_arn().unwrap_or_default()))
+                .collect(),
+            security_groups: sgs.security_groups().to_vec(),
+            web_acls,
+            health_checks,
+        })
+    }
+
+    /// A public hosted zone with a unique name (Route 53 is global in the emulator). Returns its ID.
+    pub async fn create_hosted_zone(&self, name: &str) -> Result<String> {
+        let out = self.route53.create_hosted_zone().name(name).caller_reference(name).send().await?;
+        let id = out.hosted_zone().map(|z| z.id().trim_start_matches("/hostedzone/").to_string());
+        id.context("CreateHostedZone returned no zone")
+    }
+
+    /// The A and AAAA records at `name` in the zone.
+    pub async fn records(&self, zone_id: &str, name: &str) -> Result<Vec<aws_sdk_route53::types::ResourceRecordSet>> {
+        let fqdn = format!("{}.", name.trim_end_matches('.'));
+        let out = self.route53.list_resource_record_sets().hosted_zone_id(zone_id).send().await?;
+        Ok(out
+            .resource_record_sets()
+            .iter()
+            .filter(|r| r.name() == fqdn && matches!(r.r#type().as_str(), "A" | "AAAA"))
+            .cloned()
+            .collect())
+    }
+}
+
+/// Requests an ACM certificate in the emulator (an HTTPS listener needs one that exists there)
+/// with a plain JSON request: the operator never calls ACM, so the tests carry no ACM SDK.
+pub async fn request_certificate(region: &str, domain: &str) -> Result<String> {
+    use tokio::io::{AsyncReadExt, AsyncWriteExt};
+    let endpoint = env("AWS_ENDPOINT_URL")?;
+    let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
+    let body = serde_json::json!({"DomainName": domain}).to_string();
+    let request = format!(
+        "POST / HTTP/1.0\r\nHost: {authority}\r\nContent-Type: application/x-amz-json-1.1\r\n\
+         X-Amz-Target: CertificateManager.RequestCertificate\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/acm/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Content-Length: {}\r\n\r\n{body}",
+        body.len()
+    );
+    let mut stream = tokio::net::TcpStream::connect(authority).await?;
+    stream.write_all(request.as_bytes()).await?;
+    let mut buf = String::new();
+    stream.read_to_string(&mut buf).await?;
+    let (_, response) = buf.split_once("\r\n\r\n").context("malformed HTTP response")?;
+    let value: serde_json::Value = serde_json::from_str(response).with_context(|| format!("ACM answered {buf}"))?;
+    value["CertificateArn"].as_str().map(str::to_string).context("no CertificateArn")
 }
 
 /// Everything one owner holds in the emulator, read through the AWS API.
