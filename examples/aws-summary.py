@@ -23,7 +23,6 @@ kinds = [
     ("Elastic IPs", ec2.describe_addresses()["Addresses"]),
     ("flow logs", ec2.describe_flow_logs()["FlowLogs"]),
     ("VPC endpoints", [e for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"].lower() != "deleted"]),
-    ("security groups", ec2.describe_security_groups()["SecurityGroups"]),
 ]
 elb = boto3.client("elbv2", region_name=region)
 load_balancers = elb.describe_load_balancers()["LoadBalancers"]
