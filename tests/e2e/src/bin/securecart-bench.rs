@@ -305,6 +305,7 @@ async fn main() -> Result<()> {
             "controller: the debug build of this checkout, --concurrency 16, --resync-seconds {RESYNC_SECONDS}, --aws-rate-scale {rate_scale}"
         ),
         "AWS: moto in server mode on loopback; Kubernetes: kube-apiserver 1.35.4 with etcd 3.6.5 on loopback".into(),
+        "example set: the VpcTier and PrivateEndpoint examples (the LoadBalancerPolicy ones need a hosted zone and a certificate that only `make demo` creates)".into(),
     ];
 
     // 1. The example set, as `make demo` applies it.
@@ -312,8 +313,21 @@ async fn main() -> Result<()> {
     create_emulator_bucket("shop-flow-logs").await?;
     let before = Calls::parse(&env.metrics().await?);
     let started = Instant::now();
-    let out = env.kubectl(&["apply", "--server-side", "-f", &root.join("examples").to_string_lossy()]).await?;
-    anyhow::ensure!(out.status.success(), "kubectl apply examples: {}", String::from_utf8_lossy(&out.stderr));
+    // The VpcTier and PrivateEndpoint examples: the LoadBalancerPolicy ones need a hosted zone
+    // and a certificate that only examples/demo.sh makes.
+    let mut files: Vec<String> = std::fs::read_dir(root.join("examples"))?
+        .filter_map(|e| e.ok().map(|e| e.path()))
+        .filter(|p| {
+            let name = p.file_name().unwrap_or_default().to_string_lossy();
+            name.starts_with("00-") || name.starts_with("vpctier-") || name.starts_with("privateendpoint-")
+        })
+        .map(|p| p.to_string_lossy().into_owned())
+        .collect();
+    files.sort();
+    for file in &files {
+        let out = env.kubectl(&["apply", "--server-side", "-f", file]).await?;
+        anyhow::ensure!(out.status.success(), "kubectl apply {file}: {}", String::from_utf8_lossy(&out.stderr));
+    }
     let mut applied = HashMap::new();
     let vts: Api<VpcTier> = Api::namespaced(env.client.clone(), "platform");
     let pes: Api<PrivateEndpoint> = Api::namespaced(env.client.clone(), "platform");
