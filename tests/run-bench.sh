@@ -19,4 +19,5 @@ export SECURECART_ROOT="$root"
 export KUBECTL="$(command -v kubectl)"
 export SECURECART_E2E_LOGS="$root/target/bench-logs"
 "$root/target/debug/securecart-bench"
+python3 "$root/tests/bench-goals.py" "$root" >/dev/null
 cat "$root/bench/report.md"

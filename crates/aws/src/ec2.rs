@@ -50,15 +50,15 @@ impl Ec2 {
     }
 
     /// Runs one EC2 call through the shared counting, rate-limiting wrapper.
-    pub(crate) async fn call<T, E, R>(
+    pub(crate) async fn call<T, E>(
         &self,
         operation: &'static str,
         mutating: bool,
-        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+        request: impl Future<Output = Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>>,
     ) -> Result<T, AwsError>
     where
+        T: aws_types::request_id::RequestId,
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         self.aws.call(SERVICE, &self.region, operation, mutating, request).await
     }

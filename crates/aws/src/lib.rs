@@ -15,6 +15,8 @@ use std::time::Instant;
 
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_runtime_api::client::result::SdkError;
+use aws_smithy_runtime_api::http::Response as HttpResponse;
+use aws_types::request_id::RequestId;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use futures::StreamExt;
 use securecart_plan::Plan;
@@ -121,17 +123,17 @@ impl Aws {
 
     /// Runs one AWS call, counting and timing it by service and operation, and classifying its
     /// failure. Every adapter goes through here.
-    pub(crate) async fn call<T, E, R>(
+    pub(crate) async fn call<T, E>(
         &self,
         service: &'static str,
         region: &str,
         operation: &'static str,
         mutating: bool,
-        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
     ) -> Result<T, AwsError>
     where
+        T: RequestId,
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         let waited = self.inner.limits.acquire(service, mutating).await;
         if !waited.is_zero() {
@@ -145,12 +147,25 @@ impl Aws {
             );
         }
         let started = Instant::now();
-        let result = request.await.map_err(|e| AwsError::from_sdk(operation, e));
+        let raw = request.await;
+        // AWS's request ID, for support cases: on every event, inside the reconcile's span.
+        let request_id = match &raw {
+            Ok(out) => out.request_id(),
+            Err(e) => e.request_id(),
+        }
+        .unwrap_or_default()
+        .to_string();
+        let result = raw.map_err(|e| AwsError::from_sdk(operation, e));
         let outcome = match &result {
             Ok(_) => "ok",
             Err(e) => e.kind.label(),
         };
         self.metrics().record(service, operation, mutating, outcome, started.elapsed().as_secs_f64());
+        if mutating {
+            tracing::info!(service, region, operation, request_id, outcome, "AWS call");
+        } else {
+            tracing::debug!(service, region, operation, request_id, outcome, "AWS call");
+        }
         if let Err(e) = &result {
             tracing::debug!(service, region, operation, code = %e.code, "AWS call failed");
         }

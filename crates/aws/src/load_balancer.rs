@@ -350,16 +350,16 @@ impl LoadBalancing {
         Self { aws, ec2, elb, waf, route53, shield, region }
     }
 
-    async fn call<T, E, R>(
+    async fn call<T, E>(
         &self,
         service: &'static str,
         operation: &'static str,
         mutating: bool,
-        request: impl Future<Output = Result<T, SdkError<E, R>>>,
+        request: impl Future<Output = Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>>,
     ) -> Result<T, AwsError>
     where
+        T: aws_types::request_id::RequestId,
         E: ProvideErrorMetadata + std::error::Error + 'static,
-        R: std::fmt::Debug,
     {
         self.aws.call(service, &self.region, operation, mutating, request).await
     }
