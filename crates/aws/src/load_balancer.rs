@@ -681,9 +681,15 @@ impl LoadBalancing {
             |page| page.next_marker().map(str::to_string).filter(|m| !m.is_empty() && !page.web_acls().is_empty()),
         )
         .await?;
+        // Every ACL of the region is listed, but only those named as this owner names them cost a
+        // tag read: one call per reconcile, not one per ACL in the region.
+        let suffix = securecart_plan::load_balancer::web_acl_name_suffix(uid);
         let mut out = Vec::new();
         for s in summaries {
             let (Some(arn), Some(id), Some(name)) = (s.arn(), s.id(), s.name()) else { continue };
+            if !name.ends_with(&suffix) {
+                continue;
+            }
             let tags = self
                 .call("wafv2", "ListTagsForResource", false, self.waf.list_tags_for_resource().resource_arn(arn).send())
                 .await?;

@@ -611,6 +611,13 @@ fn stable_hash(parts: &[&str]) -> String {
     format!("{:08x}", h >> 32)
 }
 
+/// How the name of every web ACL an owner creates ends. WAFv2 has no tag filter, so the adapter
+/// reads tags only of ACLs whose names end so; the tags still decide ownership. Changing this
+/// naming would hide existing ACLs from their owners.
+pub fn web_acl_name_suffix(owner_uid: &str) -> String {
+    format!("-{}", stable_hash(&[owner_uid]))
+}
+
 /// An ELBv2 name (32 characters, letters, digits and hyphens, no hyphen at either end) that is
 /// readable and unique to the owner and the immutable properties in `identity`.
 fn elb_name(readable: &str, identity: &[&str]) -> String {
@@ -747,7 +754,7 @@ pub fn desired(spec: &LoadBalancerPolicySpec, owner: &Owner, placement: Placemen
         Some(arn) => DesiredWaf::Existing(arn.clone()),
         None => DesiredWaf::Owned {
             // WAF names take letters, digits, hyphens and underscores; Kubernetes names also dots.
-            name: format!("{}-{}", readable.replace('.', "-"), stable_hash(&[&owner.uid])),
+            name: format!("{}{}", readable.replace('.', "-"), web_acl_name_suffix(&owner.uid)),
             rules: WafRules {
                 default_action: match w.default_action {
                     WafAction::Allow => "Allow",
