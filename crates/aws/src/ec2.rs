@@ -36,6 +36,21 @@ pub(crate) fn tag_spec(resource: ResourceType, tags: &Tags) -> TagSpecification 
         .build()
 }
 
+/// The first failed item of a batch call as an error; with `gone_ok`, "not found" counts as done.
+pub(crate) fn first_failure(
+    operation: &'static str,
+    items: &[aws_sdk_ec2::types::UnsuccessfulItem],
+    gone_ok: bool,
+) -> Result<(), AwsError> {
+    let Some(item) = items.first() else { return Ok(()) };
+    let code = item.error().and_then(|e| e.code()).unwrap_or("Unknown");
+    if gone_ok && code.contains("NotFound") {
+        return Ok(());
+    }
+    let message = item.error().and_then(|e| e.message()).unwrap_or_default();
+    Err(AwsError { kind: crate::error::classify(code), operation, code: code.into(), message: message.into() })
+}
+
 pub(crate) fn owner_filter(uid: &str) -> Filter {
     Filter::builder().name(format!("tag:{OWNER_UID}")).values(uid).build()
 }
@@ -124,6 +139,14 @@ impl Ec2 {
         };
         drop(snapshots);
         Ok(snapshot.observed.owned_by(owner_uid))
+    }
+
+    /// Adds or overwrites tags on one resource (drift repair of ownership and user tags).
+    pub(crate) async fn set_tags(&self, resource_id: &str, tags: &Tags) -> Result<Option<String>, AwsError> {
+        let tags = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
+        self.call("CreateTags", true, self.client.create_tags().resources(resource_id).set_tags(Some(tags)).send())
+            .await?;
+        Ok(None)
     }
 
     /// Remembers that the owner's resources changed now: older snapshots no longer show them.
@@ -433,12 +456,7 @@ impl Ec2 {
                         .into(),
                 ))
             }
-            Step::SetTags { resource_id, tags, .. } => {
-                let tags = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-                self.call("CreateTags", true, c.create_tags().resources(resource_id).set_tags(Some(tags)).send())
-                    .await?;
-                Ok(None)
-            }
+            Step::SetTags { resource_id, tags, .. } => self.set_tags(resource_id, tags).await,
             Step::SetVpcAttribute { vpc, attribute, value } => {
                 let value = AttributeBooleanValue::builder().value(*value).build();
                 let request = c.modify_vpc_attribute().vpc_id(resolve(vpc)?);
@@ -515,15 +533,7 @@ impl Ec2 {
                         .deliver_logs_permission_arn(role_arn),
                 };
                 let out = self.call("CreateFlowLogs", true, request.send()).await?;
-                if let Some(failed) = out.unsuccessful().first() {
-                    let err = failed.error();
-                    return Err(AwsError {
-                        kind: crate::error::classify(err.and_then(|e| e.code()).unwrap_or("Unknown")),
-                        operation: "CreateFlowLogs",
-                        code: err.and_then(|e| e.code()).unwrap_or("Unknown").into(),
-                        message: err.and_then(|e| e.message()).unwrap_or_default().into(),
-                    });
-                }
+                first_failure("CreateFlowLogs", out.unsuccessful(), false)?;
                 Ok(Some(
                     out.flow_log_ids().first().ok_or_else(|| AwsError::malformed("CreateFlowLogs", "no ID"))?.clone(),
                 ))
@@ -662,15 +672,7 @@ impl Ec2 {
             }
             Step::DeleteFlowLog { id } => {
                 let out = self.call("DeleteFlowLogs", true, c.delete_flow_logs().flow_log_ids(id).send()).await?;
-                match out.unsuccessful().first().and_then(|u| u.error()) {
-                    Some(e) if !e.code().unwrap_or_default().contains("NotFound") => Err(AwsError {
-                        kind: crate::error::classify(e.code().unwrap_or("Unknown")),
-                        operation: "DeleteFlowLogs",
-                        code: e.code().unwrap_or("Unknown").into(),
-                        message: e.message().unwrap_or_default().into(),
-                    }),
-                    _ => Ok(None),
-                }
+                first_failure("DeleteFlowLogs", out.unsuccessful(), true).map(|()| None)
             }
         }
     }

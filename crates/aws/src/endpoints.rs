@@ -6,7 +6,7 @@ use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, VpcEndpointType};
 use securecart_plan::Plan;
 use securecart_plan::endpoint::{Endpoint, IngressRule, Observed, SecurityGroup, Step};
 
-use crate::ec2::{Ec2, owner_filter, tag_spec, tags_of};
+use crate::ec2::{Ec2, first_failure, owner_filter, tag_spec, tags_of};
 use crate::{AwsError, Execution, ok_if_gone, resolve};
 
 /// Every call here is an EC2 call (the IAM policy test maps calls to actions by this).
@@ -133,13 +133,7 @@ impl Ec2 {
     ) -> Result<Option<String>, AwsError> {
         let c = &self.client;
         match step {
-            Step::SetTags { resource_id, tags, .. } => {
-                let tags =
-                    tags.iter().map(|(k, v)| aws_sdk_ec2::types::Tag::builder().key(k).value(v).build()).collect();
-                self.call("CreateTags", true, c.create_tags().resources(resource_id).set_tags(Some(tags)).send())
-                    .await?;
-                Ok(None)
-            }
+            Step::SetTags { resource_id, tags, .. } => self.set_tags(resource_id, tags).await,
             Step::CreateSecurityGroup { vpc_id, group_name, tags, .. } => {
                 let out = self
                     .call(
@@ -228,15 +222,7 @@ impl Ec2 {
             Step::DeleteEndpoint { id } => {
                 let out =
                     self.call("DeleteVpcEndpoints", true, c.delete_vpc_endpoints().vpc_endpoint_ids(id).send()).await?;
-                match out.unsuccessful().first().and_then(|u| u.error()) {
-                    Some(e) if !e.code().unwrap_or_default().contains("NotFound") => Err(AwsError {
-                        kind: crate::error::classify(e.code().unwrap_or("Unknown")),
-                        operation: "DeleteVpcEndpoints",
-                        code: e.code().unwrap_or("Unknown").into(),
-                        message: e.message().unwrap_or_default().into(),
-                    }),
-                    _ => Ok(None),
-                }
+                first_failure("DeleteVpcEndpoints", out.unsuccessful(), true).map(|()| None)
             }
             Step::DeleteSecurityGroup { id } => {
                 ok_if_gone(self.call("DeleteSecurityGroup", true, c.delete_security_group().group_id(id).send()).await)
