@@ -195,14 +195,17 @@ mod tests {
     #[test]
     fn every_metric_is_documented_and_on_the_dashboard() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-        let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+        let operations = std::fs::read_to_string(format!("{root}/docs/operations.md")).expect("docs/operations.md");
         let dashboard =
             std::fs::read_to_string(format!("{root}/deploy/grafana/securecart-operator.json")).expect("dashboard");
         serde_json::from_str::<serde_json::Value>(&dashboard).expect("the dashboard is JSON");
         let names = registered();
         assert_eq!(names.len(), 9, "{names:?}");
         for name in names {
-            assert!(readme.contains(&format!("| `{name}` |")), "{name} is not in README's metrics table");
+            assert!(
+                operations.contains(&format!("| `{name}` |")),
+                "{name} is not in the metrics table of docs/operations.md"
+            );
             assert!(dashboard.contains(&name), "{name} is not on the Grafana dashboard");
         }
     }

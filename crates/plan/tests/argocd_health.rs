@@ -1,5 +1,5 @@
 //! deploy/argocd/argocd-cm-health.yaml run by a real Lua 5.4 over statuses the planner's own
-//! `conditions()` writes: Healthy, Progressing and Degraded as the README promises.
+//! `conditions()` writes: Healthy, Progressing and Degraded as docs/status.md promises.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
