@@ -127,9 +127,15 @@ impl EndpointType {
 pub struct PrivateEndpointStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Ready first, then Reconciling and Stalled; Accepted for partner (PrivateLink) services.
+    /// Ready first, then Synced, Reconciling and Stalled; Accepted for partner (PrivateLink) services.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// Every AWS resource the object owns, by component: what the controller reads by ID.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<crate::OwnedResource>,
+    /// Creates started but not yet seen to finish (see CreateIntent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intents: Vec<crate::CreateIntent>,
     /// The region the endpoint lives in (the VpcTier's), kept so teardown works without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,
