@@ -41,7 +41,7 @@ use crate::{DeletionPolicy, LocalObjectRef};
 #[x_kube(validation = Rule::new("self.listeners.all(l, !has(l.port) || self.listeners.exists_one(m, has(m.port) && m.port == l.port))").message("spec.listeners: two listeners on the same port"))]
 #[x_kube(validation = Rule::new("self.targetGroups.all(t, self.targetGroups.exists_one(u, u.name == t.name))").message("spec.targetGroups: target group names must be unique"))]
 pub struct LoadBalancerPolicySpec {
-    /// The VpcTier (same namespace) whose subnets the load balancer uses; it must be Ready.
+    /// The VpcTier (same namespace) whose subnets the load balancer uses; its deletion waits for this policy.
     pub vpc_tier_ref: LocalObjectRef,
     /// Application, Network or Gateway. Changing it replaces the load balancer.
     #[serde(rename = "type")]

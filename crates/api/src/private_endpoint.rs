@@ -35,7 +35,7 @@ use crate::{DeletionPolicy, LocalObjectRef};
 #[x_kube(validation = Rule::new("(has(self.type) ? self.type : ((has(self.service) && (self.service == 's3' || self.service == 'dynamodb')) ? 'Gateway' : 'Interface')) == 'Interface' || (!has(self.privateDns) && !has(self.allowedTiers) && !has(self.allowedCidrs) && !has(self.ports))").message("spec.privateDns, allowedTiers, allowedCidrs and ports apply to Interface endpoints only"))]
 #[x_kube(validation = Rule::new("self.vpcTierRef == oldSelf.vpcTierRef").message("spec.vpcTierRef is immutable"))]
 pub struct PrivateEndpointSpec {
-    /// The VpcTier, in the same namespace, whose VPC gets the endpoint. Waits until it is Ready.
+    /// The VpcTier, in the same namespace, whose VPC gets the endpoint; its deletion waits for this endpoint.
     pub vpc_tier_ref: LocalObjectRef,
 
     /// An AWS service short name (`s3`, `dynamodb`, `sts`, `ecr.api`, `execute-api`, ...),
