@@ -67,11 +67,15 @@ impl<K: Kind> Index for Store<K> {
     }
 }
 
-/// Every kind's cache.
+/// What each object publishes now, by (kind, namespace, name).
+type Published = Arc<Mutex<HashMap<(&'static str, String, String), u64>>>;
+
+/// Every kind's cache, and what each object last published.
 #[derive(Default)]
 pub struct Registry {
     stores: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
     indexes: Vec<Box<dyn Index>>,
+    published: Published,
 }
 
 impl Registry {
@@ -84,6 +88,17 @@ impl Registry {
     pub fn get<K: Kind>(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
         let store = self.stores.get(&TypeId::of::<K>())?.downcast_ref::<Store<K>>()?;
         store.get(&ObjectRef::new(name).within(namespace))
+    }
+
+    /// A digest of what the objects `references` name (in `namespace`) publish now: it changes
+    /// when one of them publishes something new, appears or goes.
+    pub fn published_digest(&self, namespace: &str, references: &[Reference]) -> u64 {
+        let published = self.published.lock().expect("published digests");
+        let seen: Vec<Option<u64>> = references
+            .iter()
+            .map(|r| published.get(&(r.kind, namespace.to_string(), r.name.clone())).copied())
+            .collect();
+        digest(&seen)
     }
 
     /// Objects of every kind that reference `kind/name` in `namespace`, sorted.
@@ -124,9 +139,10 @@ impl Engine {
         let subscriber = writer.subscribe().expect("a shared store can be subscribed");
         self.registry.add::<K>(reader.clone());
         let changes = self.changes.clone();
+        let published = self.registry.published.clone();
         self.starters.push(Box::new(move |hub, config| {
             Box::pin(async move {
-                tokio::spawn(publish::<K>(api, writer, changes));
+                tokio::spawn(publish::<K>(api, writer, changes, published));
                 tokio::spawn(count_objects(reader.clone(), hub.ctx.metrics.clone()));
                 let triggers = dependency_triggers::<K>(&hub, reader.clone());
                 Controller::for_shared_stream(spec_changes(subscriber), reader)
@@ -159,7 +175,12 @@ fn digest(value: &impl Hash) -> u64 {
 }
 
 /// Drives the kind's watch into its cache, telling other kinds what changed for them.
-async fn publish<K: Kind>(api: Api<K>, writer: reflector::store::Writer<K>, changes: broadcast::Sender<Change>) {
+async fn publish<K: Kind>(
+    api: Api<K>,
+    writer: reflector::store::Writer<K>,
+    changes: broadcast::Sender<Change>,
+    published_now: Published,
+) {
     // The cache keeps every object; managed fields are most of an object's size and unused.
     let stream = watcher(api, watcher::Config::default())
         .default_backoff()
@@ -178,6 +199,11 @@ async fn publish<K: Kind>(api: Api<K>, writer: reflector::store::Writer<K>, chan
             }
         };
         let uid = obj.uid().unwrap_or_default();
+        let key = (K::KIND, obj.namespace().unwrap_or_default(), obj.name_any());
+        match deleted {
+            true => published_now.lock().expect("published digests").remove(&key),
+            false => published_now.lock().expect("published digests").insert(key, obj.published()),
+        };
         let now = (obj.published(), digest(&(obj.holds(), obj.meta().deletion_timestamp.is_some())));
         let before = if deleted { last.remove(&uid) } else { last.insert(uid, now) };
         let (published, holds) = match before {
