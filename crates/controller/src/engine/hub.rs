@@ -143,9 +143,10 @@ impl Engine {
         self.starters.push(Box::new(move |hub, config| {
             Box::pin(async move {
                 tokio::spawn(publish::<K>(api, writer, changes, published));
-                tokio::spawn(count_objects(reader.clone(), hub.ctx.metrics.clone()));
+                let seen = SeenKeys::default();
+                tokio::spawn(count_objects(reader.clone(), hub.ctx.metrics.clone(), seen.clone()));
                 let triggers = dependency_triggers::<K>(&hub, reader.clone());
-                Controller::for_shared_stream(spec_changes(subscriber), reader)
+                Controller::for_shared_stream(spec_changes(subscriber, seen), reader)
                     .with_config(config)
                     .reconcile_on(triggers)
                     .shutdown_on_signal()
@@ -226,11 +227,16 @@ async fn publish<K: Kind>(
     }
 }
 
+/// The last trigger key seen per object UID; pruned to the cache's objects.
+type SeenKeys = Arc<Mutex<HashMap<String, u64>>>;
+
 /// The kind's own objects, only when something a reconcile acts on changed: the spec
 /// (generation), deletion, finalizers or the pause annotation. Status writes, the controller's
 /// own included, trigger nothing.
-fn spec_changes<K: Kind>(objects: impl Stream<Item = Arc<K>> + Send + 'static) -> impl Stream<Item = Arc<K>> + Send {
-    let seen: Mutex<HashMap<String, u64>> = Mutex::default();
+fn spec_changes<K: Kind>(
+    objects: impl Stream<Item = Arc<K>> + Send + 'static,
+    seen: SeenKeys,
+) -> impl Stream<Item = Arc<K>> + Send {
     objects.filter(move |o| {
         let key = digest(&(
             o.meta().generation,
@@ -285,11 +291,15 @@ fn dependency_triggers<K: Kind>(hub: &Hub, store: Store<K>) -> impl Stream<Item 
 /// How often the objects gauge is refreshed from the cache.
 const OBJECT_COUNT_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Keeps `securecart_objects{kind,ready}` in step with the cache of `K`.
-async fn count_objects<K: Kind>(store: Store<K>, metrics: Metrics) {
+/// Keeps `securecart_objects{kind,ready}` in step with the cache of `K`, and forgets the trigger
+/// keys of objects that are gone.
+async fn count_objects<K: Kind>(store: Store<K>, metrics: Metrics, seen: SeenKeys) {
     loop {
         let mut counts = [("True", 0i64), ("False", 0), ("Unknown", 0)];
-        for obj in store.state() {
+        let objects = store.state();
+        let live: std::collections::HashSet<String> = objects.iter().filter_map(|o| o.uid()).collect();
+        seen.lock().expect("trigger keys").retain(|uid, _| live.contains(uid));
+        for obj in objects {
             let state = ready_state(&*obj);
             if let Some(entry) = counts.iter_mut().find(|(s, _)| *s == state) {
                 entry.1 += 1;
