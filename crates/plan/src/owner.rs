@@ -75,16 +75,6 @@ pub(crate) struct Rank<'a> {
     pub created: Option<&'a str>,
 }
 
-pub(crate) fn match_owned<'a, T>(
-    items: &'a [T],
-    owner: &Owner,
-    tags: impl Fn(&T) -> &Tags,
-    id: impl Fn(&T) -> &str,
-    wanted: impl Fn(&str, &T) -> bool,
-) -> Matched<'a, T> {
-    match_ranked(items, owner, tags, id, wanted, |_| Rank::default())
-}
-
 pub(crate) fn match_ranked<'a, T>(
     items: &'a [T],
     owner: &Owner,
