@@ -1,56 +1,75 @@
-//! EC2 VPC endpoints and their security groups: observe by owner tag, execute PrivateEndpoint plans.
+//! EC2 VPC endpoints: observed by the IDs the status records, else by VPC (ownership checked
+//! here on the tags), with a region-wide tag search only when something may exist unrecorded;
+//! and the VPC endpoint steps.
 
 use std::collections::HashMap;
 
-use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, VpcEndpointType};
+use aws_sdk_ec2::types::{ResourceType, VpcEndpointType};
+use securecart_api::tags::OWNER_UID;
 use securecart_plan::Output;
-use securecart_plan::endpoint::{Endpoint, IngressRule, Observed, SecurityGroup, Step};
+use securecart_plan::vpc_endpoint::{Endpoint, Step};
 
-use crate::ec2::{Ec2, first_failure, owner_filter, tag_spec, tags_of};
-use crate::{AwsError, ok_if_gone, resolve};
+use super::{Ec2, filter, first_failure, owner_filter, tag_spec, tags_of};
+use crate::{AwsError, ErrorKind, resolve};
 
 /// Every call here is an EC2 call (the IAM policy test maps calls to actions by this).
 const SERVICE: &str = "ec2";
 
-fn permissions(rules: &[IngressRule]) -> Vec<IpPermission> {
-    rules
-        .iter()
-        .map(|r| {
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(i32::from(r.port))
-                .to_port(i32::from(r.port))
-                .ip_ranges(IpRange::builder().cidr_ip(&r.cidr).build())
-                .build()
-        })
-        .collect()
+/// Where an owner's endpoints may be.
+#[derive(Clone, Copy, Debug)]
+pub struct EndpointScope<'a> {
+    pub owner_uid: &'a str,
+    /// The VPC the wanted endpoint is in, when known.
+    pub vpc_id: Option<&'a str>,
+    /// The endpoints the status records.
+    pub ids: &'a [String],
+    /// Something may exist unrecorded: search the region by ownership tag too.
+    pub search: bool,
 }
 
+type Describe = aws_sdk_ec2::operation::describe_vpc_endpoints::builders::DescribeVpcEndpointsFluentBuilder;
+
 impl Ec2 {
-    /// The owner's VPC endpoints and security groups in this region.
-    pub async fn observe_endpoints(&self, owner_uid: &str) -> Result<Observed, AwsError> {
-        let (endpoints, security_groups) =
-            futures::try_join!(self.observe_vpc_endpoints(owner_uid), self.observe_security_groups(owner_uid))?;
+    /// The owner's VPC endpoints as far as `scope` lets them be known: by ID when recorded (by
+    /// VPC when a recorded one is gone), by VPC when nothing is, and by tag when searching.
+    pub async fn observe_vpc_endpoints(&self, scope: EndpointScope<'_>) -> Result<Vec<Endpoint>, AwsError> {
+        let by_id = match scope.ids {
+            [] => None,
+            ids => match self.describe_vpc_endpoints(|r| r.set_vpc_endpoint_ids(Some(ids.to_vec()))).await {
+                Err(e) if e.kind == ErrorKind::NotFound => None,
+                other => Some(other?),
+            },
+        };
+        let mut endpoints = match (by_id, scope.vpc_id) {
+            (Some(found), _) => found,
+            (None, Some(vpc)) => self.describe_vpc_endpoints(|r| r.filters(filter("vpc-id", vpc))).await?,
+            (None, None) => Vec::new(),
+        };
+        if scope.search {
+            let tagged = self.describe_vpc_endpoints(|r| r.filters(owner_filter(scope.owner_uid))).await?;
+            for e in tagged {
+                if !endpoints.iter().any(|have| have.id == e.id) {
+                    endpoints.push(e);
+                }
+            }
+        }
+        endpoints.retain(|e| e.tags.get(OWNER_UID).is_some_and(|u| u == scope.owner_uid));
         tracing::debug!(
             service = SERVICE,
             region = self.region(),
             endpoints = endpoints.len(),
+            search = scope.search,
             "observed VPC endpoints"
         );
-        Ok(Observed { endpoints, security_groups })
+        Ok(endpoints)
     }
 
-    async fn observe_vpc_endpoints(&self, uid: &str) -> Result<Vec<Endpoint>, AwsError> {
+    async fn describe_vpc_endpoints(&self, select: impl Fn(Describe) -> Describe) -> Result<Vec<Endpoint>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let page = self
-                .call(
-                    "DescribeVpcEndpoints",
-                    false,
-                    self.client.describe_vpc_endpoints().filters(owner_filter(uid)).set_next_token(token).send(),
-                )
-                .await?;
+            let request = select(self.client.describe_vpc_endpoints()).set_next_token(token);
+            let page = self.call("DescribeVpcEndpoints", false, request.send()).await?;
             out.extend(page.vpc_endpoints().iter().filter_map(|e| {
                 Some(Endpoint {
                     id: e.vpc_endpoint_id()?.into(),
@@ -81,45 +100,8 @@ impl Ec2 {
         }
     }
 
-    async fn observe_security_groups(&self, uid: &str) -> Result<Vec<SecurityGroup>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .call(
-                    "DescribeSecurityGroups",
-                    false,
-                    self.client.describe_security_groups().filters(owner_filter(uid)).set_next_token(token).send(),
-                )
-                .await?;
-            out.extend(page.security_groups().iter().filter_map(|g| {
-                let ingress = g
-                    .ip_permissions()
-                    .iter()
-                    .filter(|p| p.ip_protocol() == Some("tcp") && p.from_port() == p.to_port())
-                    .flat_map(|p| {
-                        let port = p.from_port().and_then(|v| u16::try_from(v).ok());
-                        p.ip_ranges()
-                            .iter()
-                            .filter_map(move |r| Some(IngressRule { port: port?, cidr: r.cidr_ip()?.to_string() }))
-                    })
-                    .collect();
-                Some(SecurityGroup {
-                    id: g.group_id()?.into(),
-                    vpc_id: g.vpc_id().unwrap_or_default().into(),
-                    ingress,
-                    tags: tags_of(g.tags()),
-                })
-            }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
-    }
-
-    /// Runs one VPC endpoint or security group step; `token` is the create's idempotency token.
-    pub(crate) async fn run_endpoint(
+    /// Runs one VPC endpoint step; `token` is the create's idempotency token.
+    pub(crate) async fn run_vpc_endpoint(
         &self,
         step: &Step,
         created: &HashMap<String, String>,
@@ -128,34 +110,6 @@ impl Ec2 {
         let c = &self.client;
         match step {
             Step::SetTags { resource_id, tags, .. } => self.set_tags(resource_id, tags).await,
-            Step::CreateSecurityGroup { vpc_id, group_name, tags, .. } => {
-                let out = self
-                    .call(
-                        "CreateSecurityGroup",
-                        true,
-                        c.create_security_group()
-                            .group_name(group_name)
-                            .description("VPC endpoint access, managed by securecart-controller")
-                            .vpc_id(vpc_id)
-                            .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
-                            .send(),
-                    )
-                    .await?;
-                Ok(Output::id(out.group_id().ok_or_else(|| AwsError::malformed("CreateSecurityGroup", "no group ID"))?))
-            }
-            Step::AuthorizeIngress { group, rules } => {
-                let request = c
-                    .authorize_security_group_ingress()
-                    .group_id(resolve(group, created)?)
-                    .set_ip_permissions(Some(permissions(rules)));
-                self.call("AuthorizeSecurityGroupIngress", true, request.send()).await?;
-                Ok(Output::none())
-            }
-            Step::RevokeIngress { group_id, rules } => {
-                let request =
-                    c.revoke_security_group_ingress().group_id(group_id).set_ip_permissions(Some(permissions(rules)));
-                ok_if_gone(self.call("RevokeSecurityGroupIngress", true, request.send()).await)
-            }
             Step::CreateEndpoint {
                 endpoint_type,
                 service_name,
@@ -216,9 +170,6 @@ impl Ec2 {
                 let out =
                     self.call("DeleteVpcEndpoints", true, c.delete_vpc_endpoints().vpc_endpoint_ids(id).send()).await?;
                 first_failure("DeleteVpcEndpoints", out.unsuccessful(), true).map(|()| Output::none())
-            }
-            Step::DeleteSecurityGroup { id } => {
-                ok_if_gone(self.call("DeleteSecurityGroup", true, c.delete_security_group().group_id(id).send()).await)
             }
         }
     }

@@ -1,9 +1,10 @@
 //! EC2, shared by every kind: the client wrapper and what all EC2 adapters use (tags, filters,
-//! batch-call failures, zones), then one module per area (networking, VPC endpoints and security
+//! batch-call failures, zones), then one module per area (networking, VPC endpoints, security
 //! groups).
 
 mod endpoints;
 mod network;
+mod security_groups;
 
 use std::future::Future;
 use std::time::Instant;
@@ -18,7 +19,9 @@ use securecart_plan::vpc_tier::Zone;
 
 use crate::{Aws, AwsError, Output};
 
+pub use endpoints::EndpointScope;
 pub use network::NetworkScope;
+pub use security_groups::GroupScope;
 
 const SERVICE: &str = "ec2";
 
