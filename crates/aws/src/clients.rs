@@ -26,3 +26,43 @@ impl Aws {
         client
     }
 }
+
+/// A region-wide read that many owners share, and when it was taken.
+pub(crate) struct Shared {
+    taken: std::time::Instant,
+    value: Cached,
+}
+
+impl Aws {
+    /// What `take` reads of a whole region (every owner of one kind at once), shared by the
+    /// periodic drift checks of all those owners: reused while younger than `max_age` and taken
+    /// after `owner_uid`'s last change, so it holds everything the controller made for it.
+    pub(crate) async fn shared<T, Fut>(
+        &self,
+        what: &'static str,
+        region: &str,
+        owner_uid: &str,
+        max_age: std::time::Duration,
+        take: impl FnOnce() -> Fut,
+    ) -> Result<Arc<T>, crate::AwsError>
+    where
+        T: Send + Sync + 'static,
+        Fut: std::future::Future<Output = Result<T, crate::AwsError>>,
+    {
+        let last_change = self.inner.last_change.lock().await.get(owner_uid).copied();
+        let key = (what, region.to_string());
+        // Held while taking: owners that come meanwhile wait for this read instead of repeating it.
+        let mut shared = self.inner.shared.lock().await;
+        let usable = shared
+            .get(&key)
+            .filter(|s| s.taken.elapsed() < max_age && last_change.is_none_or(|changed| s.taken > changed))
+            .and_then(|s| s.value.clone().downcast::<T>().ok());
+        if let Some(value) = usable {
+            return Ok(value);
+        }
+        let taken = std::time::Instant::now();
+        let value = Arc::new(take().await?);
+        shared.insert(key, Shared { taken, value: value.clone() });
+        Ok(value)
+    }
+}

@@ -50,6 +50,8 @@ struct Inner {
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
     /// Other services' clients, by (service, region).
     clients: Mutex<HashMap<(&'static str, String), clients::Cached>>,
+    /// Region-wide reads shared by the drift checks of one kind's objects, by (what, region).
+    shared: Mutex<HashMap<(&'static str, String), clients::Shared>>,
     zones: Mutex<HashMap<String, (Instant, Vec<securecart_plan::vpc_tier::Zone>)>>,
     /// Region-wide snapshots of every VpcTier's resources, for periodic drift checks.
     vpc_snapshots: Mutex<HashMap<String, Arc<Snapshot>>>,
@@ -75,6 +77,7 @@ impl Aws {
                 configs: Mutex::default(),
                 ec2: Mutex::default(),
                 clients: Mutex::default(),
+                shared: Mutex::default(),
                 zones: Mutex::default(),
                 vpc_snapshots: Mutex::default(),
                 last_change: Mutex::default(),

@@ -4,9 +4,10 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_ec2::types::{ResourceType, VpcEndpointType};
-use securecart_api::tags::OWNER_UID;
+use aws_sdk_ec2::types::{Filter, ResourceType, VpcEndpointType};
+use securecart_api::tags::{OWNER_KIND, OWNER_UID};
 use securecart_plan::Output;
+use securecart_plan::security_group::SecurityGroup;
 use securecart_plan::vpc_endpoint::{Endpoint, Step};
 
 use super::{Ec2, filter, first_failure, owner_filter, tag_spec, tags_of};
@@ -28,6 +29,12 @@ pub struct EndpointScope<'a> {
 }
 
 type Describe = aws_sdk_ec2::operation::describe_vpc_endpoints::builders::DescribeVpcEndpointsFluentBuilder;
+
+/// Every endpoint and security group of one kind's owners in a region.
+struct Snapshot {
+    endpoints: Vec<Endpoint>,
+    groups: Vec<SecurityGroup>,
+}
 
 impl Ec2 {
     /// The owner's VPC endpoints as far as `scope` lets them be known: by ID when recorded (by
@@ -62,6 +69,34 @@ impl Ec2 {
             "observed VPC endpoints"
         );
         Ok(endpoints)
+    }
+
+    /// The owner's endpoints and security groups for a periodic drift check: from a region-wide
+    /// read of every `owner_kind` owner's (two Describes, however many objects), shared while
+    /// younger than `max_age` and taken after this owner's last change.
+    pub async fn observe_endpoints_shared(
+        &self,
+        owner_kind: &str,
+        owner_uid: &str,
+        max_age: std::time::Duration,
+    ) -> Result<(Vec<Endpoint>, Vec<SecurityGroup>), AwsError> {
+        let kind = Filter::builder().name(format!("tag:{OWNER_KIND}")).values(owner_kind).build();
+        let region = format!("{}/{owner_kind}", self.region());
+        let snapshot = self
+            .aws
+            .shared("vpc-endpoints", &region, owner_uid, max_age, || async {
+                let (endpoints, groups) = futures::try_join!(
+                    self.describe_vpc_endpoints(|r| r.filters(kind.clone())),
+                    self.describe_security_groups(|r| r.filters(kind.clone())),
+                )?;
+                Ok(Snapshot { endpoints, groups })
+            })
+            .await?;
+        let mine = |tags: &securecart_plan::Tags| tags.get(OWNER_UID).is_some_and(|u| u == owner_uid);
+        Ok((
+            snapshot.endpoints.iter().filter(|e| mine(&e.tags)).cloned().collect(),
+            snapshot.groups.iter().filter(|g| mine(&g.tags)).cloned().collect(),
+        ))
     }
 
     async fn describe_vpc_endpoints(&self, select: impl Fn(Describe) -> Describe) -> Result<Vec<Endpoint>, AwsError> {

@@ -100,7 +100,7 @@ impl Ec2 {
         Ok(groups)
     }
 
-    async fn describe_security_groups(
+    pub(crate) async fn describe_security_groups(
         &self,
         select: impl Fn(
             aws_sdk_ec2::operation::describe_security_groups::builders::DescribeSecurityGroupsFluentBuilder,

@@ -4,7 +4,7 @@
 //! by listing the account, except for the searches an unknown create outcome or a teardown needs.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use securecart_api::{DeletionPolicy, LoadBalancerPolicy, LoadBalancerPolicyStatus, VpcTier};
+use securecart_api::{DeletionPolicy, LoadBalancerPolicy, LoadBalancerPolicyStatus, LoadBalancerType, VpcTier};
 use securecart_aws::AwsError;
 use securecart_aws::ec2::GroupScope;
 use securecart_aws::elbv2::ElbScope;
@@ -90,7 +90,11 @@ impl Kind for LoadBalancerPolicy {
         let (security_groups, elbv2, route53) = futures::try_join!(
             ec2.observe_security_groups(GroupScope {
                 owner_uid,
-                vpc_id: placement.as_ref().map(|p| p.vpc_id.as_str()),
+                // A Gateway load balancer has no group: only a recorded one is read.
+                vpc_id: placement
+                    .as_ref()
+                    .map(|p| p.vpc_id.as_str())
+                    .filter(|_| self.spec.lb_type != LoadBalancerType::Gateway),
                 ids: &group_ids,
                 search,
             }),

@@ -2,7 +2,7 @@
 //! its endpoint is in, so the VpcTier keeps them until the endpoint has moved off.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use securecart_api::{CommonStatus, DeletionPolicy, PrivateEndpoint, PrivateEndpointStatus, VpcTier};
+use securecart_api::{CommonStatus, DeletionPolicy, EndpointType, PrivateEndpoint, PrivateEndpointStatus, VpcTier};
 use securecart_aws::AwsError;
 use securecart_aws::ec2::{EndpointScope, GroupScope};
 use securecart_plan::conditions::Readiness;
@@ -106,17 +106,25 @@ impl Kind for PrivateEndpoint {
         facts.map(|f| f.region.clone()).or_else(|| self.status.as_ref()?.region.clone())
     }
 
-    /// By the IDs the status records, else in the VpcTier's VPC; by tag only when searching.
+    /// By the IDs the status records, else in the VpcTier's VPC; by tag only when searching; a
+    /// periodic drift check from a region-wide read shared by every PrivateEndpoint.
     async fn observe(&self, cx: &Cx<'_>, region: &str, how: Observe<'_>) -> Result<Observed, AwsError> {
+        let ec2 = cx.aws().ec2(region).await;
+        if how.drift {
+            let max_age = cx.ctx.settings.resync / 2;
+            let (endpoints, security_groups) = ec2.observe_endpoints_shared(Self::KIND, &cx.owner.uid, max_age).await?;
+            return Ok(Observed { endpoints, security_groups });
+        }
         let recorded = recorded(cx, self.status.as_ref(), how);
         let (endpoint_ids, group_ids) =
             (ids(&recorded, |c| c == components::ENDPOINT), ids(&recorded, |c| c == components::SECURITY_GROUP));
         let vpc = self.resolve(cx).await.ok().map(|v| v.vpc_id);
         let (owner_uid, vpc_id, search) = (cx.owner.uid.as_str(), vpc.as_deref(), how.search);
-        let ec2 = cx.aws().ec2(region).await;
+        // Only an Interface endpoint has a group: for the others, only a recorded one is read.
+        let group_vpc = vpc_id.filter(|_| plan::endpoint_type(&self.spec) == EndpointType::Interface);
         let (endpoints, security_groups) = futures::try_join!(
             ec2.observe_vpc_endpoints(EndpointScope { owner_uid, vpc_id, ids: &endpoint_ids, search }),
-            ec2.observe_security_groups(GroupScope { owner_uid, vpc_id, ids: &group_ids, search }),
+            ec2.observe_security_groups(GroupScope { owner_uid, vpc_id: group_vpc, ids: &group_ids, search }),
         )?;
         Ok(Observed { endpoints, security_groups })
     }
