@@ -109,26 +109,49 @@ fn target_group(t: &elb::types::TargetGroup) -> Option<TargetGroup> {
     })
 }
 
-/// Every item of a marker-paged listing.
-async fn all_pages<P, T, Fut>(
-    fetch: impl Fn(Option<String>) -> Fut,
-    items: impl Fn(&P) -> &[T],
-    next: impl Fn(&P) -> Option<String>,
+/// What one ELBv2 Describe asks for.
+enum Select {
+    Arns(Vec<String>),
+    Names(Vec<String>),
+    /// A page of everything, after this marker.
+    Page(Option<String>),
+}
+
+/// Load balancers or target groups: by the recorded ARNs, then by the names that none of those
+/// has; or, with `list_all`, every page of the region. `describe` answers one Describe with its
+/// items and the next page's marker; `key` gives an item's ARN and name.
+async fn by_arn_and_name<T, Fut>(
+    arns: &[String],
+    names: &[String],
+    list_all: bool,
+    describe: impl Fn(Select) -> Fut,
+    key: impl Fn(&T) -> (&str, &str),
 ) -> Result<Vec<T>, AwsError>
 where
-    T: Clone,
-    Fut: Future<Output = Result<P, AwsError>>,
+    Fut: Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
 {
-    let mut out = Vec::new();
-    let mut marker = None;
-    loop {
-        let page = fetch(marker).await?;
-        out.extend(items(&page).iter().cloned());
-        marker = next(&page);
-        if marker.is_none() {
-            return Ok(out);
+    let describe = &describe;
+    if list_all {
+        let mut out = Vec::new();
+        let mut marker = None;
+        loop {
+            let (items, next) = describe(Select::Page(marker)).await?;
+            out.extend(items);
+            marker = next;
+            if marker.is_none() {
+                return Ok(out);
+            }
         }
     }
+    let mut found = each_existing(arns, |k| async move { Ok(describe(Select::Arns(k)).await?.0) }).await?;
+    let missing: Vec<String> =
+        names.iter().filter(|n| !found.iter().any(|f| key(f).1 == n.as_str())).cloned().collect();
+    for item in each_existing(&missing, |k| async move { Ok(describe(Select::Names(k)).await?.0) }).await? {
+        if !found.iter().any(|f| key(f).0 == key(&item).0) {
+            found.push(item);
+        }
+    }
+    Ok(found)
 }
 
 /// Reads `keys` in one call; when one of them does not exist (the call fails whole), one by
@@ -215,75 +238,33 @@ impl Elbv2 {
     }
 
     async fn load_balancers(&self, scope: &ElbScope<'_>) -> Result<Vec<LoadBalancer>, AwsError> {
-        let describe = |select: Option<(bool, Vec<String>)>, marker: Option<String>| {
-            let request = self.client.describe_load_balancers().set_marker(marker);
+        let describe = |select: Select| async move {
+            let request = self.client.describe_load_balancers();
             let request = match select {
-                Some((true, arns)) => request.set_load_balancer_arns(Some(arns)),
-                Some((false, names)) => request.set_names(Some(names)),
-                None => request,
+                Select::Arns(arns) => request.set_load_balancer_arns(Some(arns)),
+                Select::Names(names) => request.set_names(Some(names)),
+                Select::Page(marker) => request.set_marker(marker),
             };
-            self.call("DescribeLoadBalancers", false, request.send())
+            let out = self.call("DescribeLoadBalancers", false, request.send()).await?;
+            Ok((out.load_balancers().iter().filter_map(load_balancer).collect(), out.next_marker().map(str::to_string)))
         };
-        if scope.list_all {
-            let all = all_pages(
-                |marker| describe(None, marker),
-                |page| page.load_balancers(),
-                |page| page.next_marker().map(str::to_string),
-            )
-            .await?;
-            return Ok(all.iter().filter_map(load_balancer).collect());
-        }
-        let read = |arns: bool| {
-            move |keys: Vec<String>| async move {
-                let out = describe(Some((arns, keys)), None).await?;
-                Ok(out.load_balancers().iter().filter_map(load_balancer).collect::<Vec<_>>())
-            }
-        };
-        let mut found = each_existing(scope.load_balancer_arns, read(true)).await?;
-        let missing: Vec<String> =
-            scope.load_balancer_names.iter().filter(|n| !found.iter().any(|l| &l.name == *n)).cloned().collect();
-        for l in each_existing(&missing, read(false)).await? {
-            if !found.iter().any(|f| f.arn == l.arn) {
-                found.push(l);
-            }
-        }
-        Ok(found)
+        let (arns, names) = (scope.load_balancer_arns, scope.load_balancer_names);
+        by_arn_and_name(arns, names, scope.list_all, describe, |l: &LoadBalancer| (&l.arn, &l.name)).await
     }
 
     async fn target_groups(&self, scope: &ElbScope<'_>) -> Result<Vec<TargetGroup>, AwsError> {
-        let describe = |select: Option<(bool, Vec<String>)>, marker: Option<String>| {
-            let request = self.client.describe_target_groups().set_marker(marker);
+        let describe = |select: Select| async move {
+            let request = self.client.describe_target_groups();
             let request = match select {
-                Some((true, arns)) => request.set_target_group_arns(Some(arns)),
-                Some((false, names)) => request.set_names(Some(names)),
-                None => request,
+                Select::Arns(arns) => request.set_target_group_arns(Some(arns)),
+                Select::Names(names) => request.set_names(Some(names)),
+                Select::Page(marker) => request.set_marker(marker),
             };
-            self.call("DescribeTargetGroups", false, request.send())
+            let out = self.call("DescribeTargetGroups", false, request.send()).await?;
+            Ok((out.target_groups().iter().filter_map(target_group).collect(), out.next_marker().map(str::to_string)))
         };
-        if scope.list_all {
-            let all = all_pages(
-                |marker| describe(None, marker),
-                |page| page.target_groups(),
-                |page| page.next_marker().map(str::to_string),
-            )
-            .await?;
-            return Ok(all.iter().filter_map(target_group).collect());
-        }
-        let read = |arns: bool| {
-            move |keys: Vec<String>| async move {
-                let out = describe(Some((arns, keys)), None).await?;
-                Ok(out.target_groups().iter().filter_map(target_group).collect::<Vec<_>>())
-            }
-        };
-        let mut found = each_existing(scope.target_group_arns, read(true)).await?;
-        let missing: Vec<String> =
-            scope.target_group_names.iter().filter(|n| !found.iter().any(|t| &t.name == *n)).cloned().collect();
-        for t in each_existing(&missing, read(false)).await? {
-            if !found.iter().any(|f| f.arn == t.arn) {
-                found.push(t);
-            }
-        }
-        Ok(found)
+        let (arns, names) = (scope.target_group_arns, scope.target_group_names);
+        by_arn_and_name(arns, names, scope.list_all, describe, |t: &TargetGroup| (&t.arn, &t.name)).await
     }
 
     /// Tags of ELBv2 resources, in batches of 20 ARNs.

@@ -6,11 +6,8 @@
 //! is found again.
 
 use std::collections::HashMap;
-use std::future::Future;
 
 use aws_sdk_route53 as r53;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use securecart_plan::Tags;
 use securecart_plan::route53::{
     ChangeAction, HealthCheck, HealthCheckConfig, Observed, Record, RecordRouting, Step, ZoneRef, made_by,
@@ -26,13 +23,15 @@ const TAG_BATCH: usize = 10;
 pub struct Route53 {
     aws: Aws,
     client: r53::Client,
+    /// The global service's endpoint region.
+    region: String,
 }
 
 impl Aws {
     /// The Route 53 adapter (global).
     pub async fn route53(&self) -> Route53 {
         let client = self.client(SERVICE, GLOBAL_REGION, |c| crate::sdk::client!(aws_sdk_route53, c)).await;
-        Route53 { aws: self.clone(), client }
+        Route53 { aws: self.clone(), client, region: GLOBAL_REGION.into() }
     }
 }
 
@@ -144,18 +143,7 @@ fn record(r: &r53::types::ResourceRecordSet) -> Record {
 }
 
 impl Route53 {
-    async fn call<T, E>(
-        &self,
-        operation: &'static str,
-        mutating: bool,
-        request: impl Future<Output = Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>>,
-    ) -> Result<T, AwsError>
-    where
-        T: aws_types::request_id::RequestId,
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        self.aws.call(SERVICE, GLOBAL_REGION, operation, mutating, request).await
-    }
+    crate::sdk::adapter_call!(SERVICE);
 
     /// The health checks with recorded IDs (and, when searching, those with the owner's caller
     /// references), with their tags; the zone and the A and AAAA records at the name.

@@ -2,11 +2,7 @@
 //! status records and by the ARNs of the resources that may be protected (`DescribeProtection`),
 //! with their tags; run the Shield steps.
 
-use std::future::Future;
-
 use aws_sdk_shield as shield;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use securecart_plan::Tags;
 use securecart_plan::shield::{Protection, Step};
 
@@ -17,13 +13,15 @@ const SERVICE: &str = "shield";
 pub struct Shield {
     aws: Aws,
     client: shield::Client,
+    /// The global service's endpoint region.
+    region: String,
 }
 
 impl Aws {
     /// The Shield adapter (global).
     pub async fn shield(&self) -> Shield {
         let client = self.client(SERVICE, GLOBAL_REGION, |c| crate::sdk::client!(aws_sdk_shield, c)).await;
-        Shield { aws: self.clone(), client }
+        Shield { aws: self.clone(), client, region: GLOBAL_REGION.into() }
     }
 }
 
@@ -32,18 +30,7 @@ fn tags_of(tags: &Tags) -> Vec<shield::types::Tag> {
 }
 
 impl Shield {
-    async fn call<T, E>(
-        &self,
-        operation: &'static str,
-        mutating: bool,
-        request: impl Future<Output = Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>>,
-    ) -> Result<T, AwsError>
-    where
-        T: aws_types::request_id::RequestId,
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        self.aws.call(SERVICE, GLOBAL_REGION, operation, mutating, request).await
-    }
+    crate::sdk::adapter_call!(SERVICE);
 
     /// The protections with `ids`, and those of `resource_arns` not among them, whoever made
     /// them (the planner reads the tags). One that does not exist is none.

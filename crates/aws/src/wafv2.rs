@@ -4,11 +4,8 @@
 //! (`GetWebACLForResource`); run the WAFv2 steps. A CLOUDFRONT-scope adapter talks to us-east-1.
 
 use std::collections::HashMap;
-use std::future::Future;
 
 use aws_sdk_wafv2 as waf;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use securecart_api::tags::OWNER_UID;
 use securecart_plan::Tags;
 use securecart_plan::wafv2::{Association, Observed, Scope, Step, WafRules, WebAcl, web_acl_name_suffix};
@@ -162,18 +159,7 @@ fn observed_rules(acl: &waf::types::WebAcl) -> WafRules {
 }
 
 impl Wafv2 {
-    async fn call<T, E>(
-        &self,
-        operation: &'static str,
-        mutating: bool,
-        request: impl Future<Output = Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>>,
-    ) -> Result<T, AwsError>
-    where
-        T: aws_types::request_id::RequestId,
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        self.aws.call(SERVICE, &self.region, operation, mutating, request).await
-    }
+    crate::sdk::adapter_call!(SERVICE);
 
     /// The owner's web ACLs and the associations of `scope.resources`.
     pub async fn observe(&self, scope: WafScope<'_>) -> Result<Observed, AwsError> {

@@ -109,6 +109,11 @@ pub(crate) fn match_ranked<'a, T>(
     Matched { kept, unwanted }
 }
 
+/// The keys of `tags`, comma-separated, for a step's one-line summary.
+pub fn keys(tags: &Tags) -> String {
+    tags.keys().cloned().collect::<Vec<_>>().join(",")
+}
+
 /// Tags that make `owner` own a resource as `component`, for one that was found by what only the
 /// owner could have made (a caller reference, a derived name) but lacks them.
 pub fn ownership_tags(owner: &Owner, component: &str) -> Tags {

@@ -257,7 +257,7 @@ impl fmt::Display for Step {
                 write!(f, "create health check {} {}:{}{}", c.protocol, c.fqdn, c.port, c.path.as_deref().unwrap_or(""))
             }
             Step::SetTags { id, component, tags } => {
-                write!(f, "tag {component} {id} with {}", tags.keys().cloned().collect::<Vec<_>>().join(","))
+                write!(f, "tag {component} {id} with {}", crate::owner::keys(tags))
             }
             Step::UpdateHealthCheck { id, config: c } => {
                 write!(f, "update health check {id} to {}:{}{}", c.fqdn, c.port, c.path.as_deref().unwrap_or(""))

@@ -142,7 +142,7 @@ impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Step::SetTags { resource_id, component, tags } => {
-                write!(f, "tag {component} {resource_id} with {}", tags.keys().cloned().collect::<Vec<_>>().join(","))
+                write!(f, "tag {component} {resource_id} with {}", crate::owner::keys(tags))
             }
             Step::CreateSecurityGroup { name, vpc_id, .. } => write!(f, "create security group {name} in {vpc_id}"),
             Step::AuthorizeIngress { group, rules } => write!(f, "allow {} into security group {group}", list(rules)),

@@ -91,7 +91,7 @@ impl fmt::Display for Step {
         match self {
             Step::CreateProtection { resource_arn, .. } => write!(f, "protect {resource_arn} with Shield Advanced"),
             Step::SetTags { arn, component, tags } => {
-                write!(f, "tag {component} {arn} with {}", tags.keys().cloned().collect::<Vec<_>>().join(","))
+                write!(f, "tag {component} {arn} with {}", crate::owner::keys(tags))
             }
             Step::DeleteProtection { id } => write!(f, "delete Shield protection {id}"),
         }

@@ -177,7 +177,7 @@ impl fmt::Display for Step {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Step::SetTags { resource_id, component, tags } => {
-                write!(f, "tag {component} {resource_id} with {}", tags.keys().cloned().collect::<Vec<_>>().join(","))
+                write!(f, "tag {component} {resource_id} with {}", crate::owner::keys(tags))
             }
             Step::CreateEndpoint { endpoint_type, service_name, route_table_ids, subnet_ids, .. } => write!(
                 f,

@@ -202,7 +202,7 @@ impl fmt::Display for Step {
                 rules.rate_limit
             ),
             Step::SetTags { arn, component, tags, .. } => {
-                write!(f, "tag {component} {arn} with {}", tags.keys().cloned().collect::<Vec<_>>().join(","))
+                write!(f, "tag {component} {arn} with {}", crate::owner::keys(tags))
             }
             Step::UpdateWebAcl { name, rules, .. } => write!(
                 f,

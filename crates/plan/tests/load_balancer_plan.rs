@@ -56,13 +56,7 @@ fn example_converges_to_the_issue_layout() {
     // In sync: nothing to do.
     let again = plan_as(Some(&s), &owner(), &mut sim);
     assert!(again.plan.in_sync(), "{}", again.plan.render());
-    let status = lbp::status(
-        &desired_for(&s, &owner()),
-        &sim.observe(),
-        Some(1),
-        &[],
-        &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
-    );
+    let status = status_of(&s, &mut sim);
     let parts: Vec<(&str, &str)> = status.conditions.iter().map(|c| (c.type_.as_str(), c.status.as_str())).collect();
     assert_eq!(parts, [("LoadBalancerReady", "True"), ("WafAssociated", "True"), ("DnsPublished", "True")]);
     assert_eq!(status.records.len(), 1);

@@ -95,13 +95,7 @@ fn a_web_acl_given_by_arn_is_associated_never_created_nor_deleted() {
     assert!(plans.iter().all(|p| !actions(p).contains(&"CreateWebACL")));
     let lb = sim.observed.elbv2.load_balancers[0].arn.clone();
     assert_eq!(sim.observed.wafv2.associated(&lb), Some(shared));
-    let status = lbp::status(
-        &desired_for(&s, &owner()),
-        &sim.observe(),
-        Some(1),
-        &[],
-        &k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH),
-    );
+    let status = status_of(&s, &mut sim);
     assert_eq!(status.web_acl_arn.as_deref(), Some(shared));
     assert!(status.conditions.iter().any(|c| c.type_ == "WafAssociated" && c.status == "True"));
     let teardown = converge(None, &mut sim);

@@ -10,25 +10,11 @@ use securecart_plan::Output;
 use securecart_plan::security_group::SecurityGroup;
 use securecart_plan::vpc_endpoint::{Endpoint, Step};
 
-use super::{Ec2, filter, first_failure, owner_filter, tag_spec, tags_of};
-use crate::{AwsError, ErrorKind, resolve};
+use super::{Ec2, InVpc, Which, first_failure, tag_spec, tags_of};
+use crate::{AwsError, resolve};
 
 /// Every call here is an EC2 call (the IAM policy test maps calls to actions by this).
 const SERVICE: &str = "ec2";
-
-/// Where an owner's endpoints may be.
-#[derive(Clone, Copy, Debug)]
-pub struct EndpointScope<'a> {
-    pub owner_uid: &'a str,
-    /// The VPC the wanted endpoint is in, when known.
-    pub vpc_id: Option<&'a str>,
-    /// The endpoints the status records.
-    pub ids: &'a [String],
-    /// Something may exist unrecorded: search the region by ownership tag too.
-    pub search: bool,
-}
-
-type Describe = aws_sdk_ec2::operation::describe_vpc_endpoints::builders::DescribeVpcEndpointsFluentBuilder;
 
 /// Every endpoint and security group of one kind's owners in a region.
 struct Snapshot {
@@ -37,30 +23,9 @@ struct Snapshot {
 }
 
 impl Ec2 {
-    /// The owner's VPC endpoints as far as `scope` lets them be known: by ID when recorded (by
-    /// VPC when a recorded one is gone), by VPC when nothing is, and by tag when searching.
-    pub async fn observe_vpc_endpoints(&self, scope: EndpointScope<'_>) -> Result<Vec<Endpoint>, AwsError> {
-        let by_id = match scope.ids {
-            [] => None,
-            ids => match self.describe_vpc_endpoints(|r| r.set_vpc_endpoint_ids(Some(ids.to_vec()))).await {
-                Err(e) if e.kind == ErrorKind::NotFound => None,
-                other => Some(other?),
-            },
-        };
-        let mut endpoints = match (by_id, scope.vpc_id) {
-            (Some(found), _) => found,
-            (None, Some(vpc)) => self.describe_vpc_endpoints(|r| r.filters(filter("vpc-id", vpc))).await?,
-            (None, None) => Vec::new(),
-        };
-        if scope.search {
-            let tagged = self.describe_vpc_endpoints(|r| r.filters(owner_filter(scope.owner_uid))).await?;
-            for e in tagged {
-                if !endpoints.iter().any(|have| have.id == e.id) {
-                    endpoints.push(e);
-                }
-            }
-        }
-        endpoints.retain(|e| e.tags.get(OWNER_UID).is_some_and(|u| u == scope.owner_uid));
+    /// The owner's VPC endpoints as far as `scope` lets them be known.
+    pub async fn observe_vpc_endpoints(&self, scope: InVpc<'_>) -> Result<Vec<Endpoint>, AwsError> {
+        let endpoints = scope.read(|which| self.describe_vpc_endpoints(which), |e| &e.id, |e| &e.tags).await?;
         tracing::debug!(
             service = SERVICE,
             region = self.region(),
@@ -86,8 +51,8 @@ impl Ec2 {
             .aws
             .shared("vpc-endpoints", &region, owner_uid, max_age, || async {
                 let (endpoints, groups) = futures::try_join!(
-                    self.describe_vpc_endpoints(|r| r.filters(kind.clone())),
-                    self.describe_security_groups(|r| r.filters(kind.clone())),
+                    self.describe_vpc_endpoints(Which::Filter(kind.clone())),
+                    self.describe_security_groups(Which::Filter(kind.clone())),
                 )?;
                 Ok(Snapshot { endpoints, groups })
             })
@@ -99,12 +64,15 @@ impl Ec2 {
         ))
     }
 
-    async fn describe_vpc_endpoints(&self, select: impl Fn(Describe) -> Describe) -> Result<Vec<Endpoint>, AwsError> {
+    async fn describe_vpc_endpoints(&self, which: Which<'_>) -> Result<Vec<Endpoint>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let request = select(self.client.describe_vpc_endpoints()).set_next_token(token);
-            let page = self.call("DescribeVpcEndpoints", false, request.send()).await?;
+            let request = match &which {
+                Which::Ids(ids) => self.client.describe_vpc_endpoints().set_vpc_endpoint_ids(Some(ids.to_vec())),
+                Which::Filter(f) => self.client.describe_vpc_endpoints().filters(f.clone()),
+            };
+            let page = self.call("DescribeVpcEndpoints", false, request.set_next_token(token).send()).await?;
             out.extend(page.vpc_endpoints().iter().filter_map(|e| {
                 Some(Endpoint {
                     id: e.vpc_endpoint_id()?.into(),

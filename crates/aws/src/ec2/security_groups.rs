@@ -5,27 +5,14 @@
 use std::collections::HashMap;
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, Ipv6Range, ResourceType};
-use securecart_api::tags::OWNER_UID;
 use securecart_plan::Output;
 use securecart_plan::security_group::{Ingress, SecurityGroup, Step};
 
-use super::{Ec2, filter, owner_filter, tag_spec, tags_of};
-use crate::{AwsError, ErrorKind, ok_if_gone, resolve};
+use super::{Ec2, InVpc, Which, tag_spec, tags_of};
+use crate::{AwsError, ok_if_gone, resolve};
 
 /// Every call here is an EC2 call (the IAM policy test maps calls to actions by this).
 const SERVICE: &str = "ec2";
-
-/// Where an owner's groups may be.
-#[derive(Clone, Copy, Debug)]
-pub struct GroupScope<'a> {
-    pub owner_uid: &'a str,
-    /// The VPC the wanted group is in, when known.
-    pub vpc_id: Option<&'a str>,
-    /// The groups the status records.
-    pub ids: &'a [String],
-    /// Something may exist unrecorded: search the region by ownership tag too.
-    pub search: bool,
-}
 
 fn permissions(rules: &[Ingress]) -> Vec<IpPermission> {
     rules
@@ -66,30 +53,9 @@ fn ingress(g: &aws_sdk_ec2::types::SecurityGroup) -> std::collections::BTreeSet<
 }
 
 impl Ec2 {
-    /// The owner's security groups as far as `scope` lets them be known: by ID when recorded
-    /// (by VPC when a recorded one is gone), by VPC when nothing is, and by tag when searching.
-    pub async fn observe_security_groups(&self, scope: GroupScope<'_>) -> Result<Vec<SecurityGroup>, AwsError> {
-        let by_id = match scope.ids {
-            [] => None,
-            ids => match self.describe_security_groups(|r| r.set_group_ids(Some(ids.to_vec()))).await {
-                Err(e) if e.kind == ErrorKind::NotFound => None,
-                other => Some(other?),
-            },
-        };
-        let mut groups = match (by_id, scope.vpc_id) {
-            (Some(found), _) => found,
-            (None, Some(vpc)) => self.describe_security_groups(|r| r.filters(filter("vpc-id", vpc))).await?,
-            (None, None) => Vec::new(),
-        };
-        if scope.search {
-            let tagged = self.describe_security_groups(|r| r.filters(owner_filter(scope.owner_uid))).await?;
-            for g in tagged {
-                if !groups.iter().any(|have| have.id == g.id) {
-                    groups.push(g);
-                }
-            }
-        }
-        groups.retain(|g| g.tags.get(OWNER_UID).is_some_and(|u| u == scope.owner_uid));
+    /// The owner's security groups as far as `scope` lets them be known.
+    pub async fn observe_security_groups(&self, scope: InVpc<'_>) -> Result<Vec<SecurityGroup>, AwsError> {
+        let groups = scope.read(|which| self.describe_security_groups(which), |g| &g.id, |g| &g.tags).await?;
         tracing::debug!(
             service = SERVICE,
             region = self.region(),
@@ -100,18 +66,15 @@ impl Ec2 {
         Ok(groups)
     }
 
-    pub(crate) async fn describe_security_groups(
-        &self,
-        select: impl Fn(
-            aws_sdk_ec2::operation::describe_security_groups::builders::DescribeSecurityGroupsFluentBuilder,
-        )
-            -> aws_sdk_ec2::operation::describe_security_groups::builders::DescribeSecurityGroupsFluentBuilder,
-    ) -> Result<Vec<SecurityGroup>, AwsError> {
+    pub(crate) async fn describe_security_groups(&self, which: Which<'_>) -> Result<Vec<SecurityGroup>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let request = select(self.client.describe_security_groups()).set_next_token(token);
-            let page = self.call("DescribeSecurityGroups", false, request.send()).await?;
+            let request = match &which {
+                Which::Ids(ids) => self.client.describe_security_groups().set_group_ids(Some(ids.to_vec())),
+                Which::Filter(f) => self.client.describe_security_groups().filters(f.clone()),
+            };
+            let page = self.call("DescribeSecurityGroups", false, request.set_next_token(token).send()).await?;
             out.extend(page.security_groups().iter().filter_map(|g| {
                 Some(SecurityGroup {
                     id: g.group_id()?.into(),

@@ -1,11 +1,8 @@
 //! The ELBv2 steps.
 
 use std::collections::HashMap;
-use std::future::Future;
 
 use aws_sdk_elasticloadbalancingv2 as elb;
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use securecart_plan::Output;
 use securecart_plan::elbv2::{Action, HTTPS_REDIRECT_PORT, HealthSettings, Step};
 use securecart_plan::owner::Tags;
@@ -78,19 +75,7 @@ fn created_arn(operation: &'static str, arn: Option<&str>) -> Result<Output, Aws
 }
 
 impl Elbv2 {
-    /// Runs one ELBv2 call through the shared counting, rate-limiting wrapper.
-    pub(crate) async fn call<T, E>(
-        &self,
-        operation: &'static str,
-        mutating: bool,
-        request: impl Future<Output = Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>>,
-    ) -> Result<T, AwsError>
-    where
-        T: aws_types::request_id::RequestId,
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        self.aws.call(SERVICE, &self.region, operation, mutating, request).await
-    }
+    crate::sdk::adapter_call!(SERVICE);
 
     /// Runs one ELBv2 step; returns what it created.
     pub(crate) async fn run(&self, step: &Step, created: &HashMap<String, String>) -> Result<Output, AwsError> {

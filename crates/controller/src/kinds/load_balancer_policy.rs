@@ -6,7 +6,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use securecart_api::{DeletionPolicy, LoadBalancerPolicy, LoadBalancerPolicyStatus, LoadBalancerType, VpcTier};
 use securecart_aws::AwsError;
-use securecart_aws::ec2::GroupScope;
+use securecart_aws::ec2::InVpc;
 use securecart_aws::elbv2::ElbScope;
 use securecart_aws::route53::DnsScope;
 use securecart_aws::wafv2::WafScope;
@@ -88,7 +88,7 @@ impl Kind for LoadBalancerPolicy {
         let aws = cx.aws();
         let (ec2, elbv2, route53) = (aws.ec2(region).await, aws.elbv2(region).await, aws.route53().await);
         let (security_groups, elbv2, route53) = futures::try_join!(
-            ec2.observe_security_groups(GroupScope {
+            ec2.observe_security_groups(InVpc {
                 owner_uid,
                 // A Gateway load balancer has no group: only a recorded one is read.
                 vpc_id: placement

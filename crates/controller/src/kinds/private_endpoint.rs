@@ -4,7 +4,7 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use securecart_api::{CommonStatus, DeletionPolicy, EndpointType, PrivateEndpoint, PrivateEndpointStatus, VpcTier};
 use securecart_aws::AwsError;
-use securecart_aws::ec2::{EndpointScope, GroupScope};
+use securecart_aws::ec2::InVpc;
 use securecart_plan::conditions::Readiness;
 use securecart_plan::private_endpoint::{self as plan, Observed, TierSubnet, VpcTierView, components};
 use securecart_plan::{Context as PlanContext, InvalidSpec, Owner, Plan, Step};
@@ -123,8 +123,8 @@ impl Kind for PrivateEndpoint {
         // Only an Interface endpoint has a group: for the others, only a recorded one is read.
         let group_vpc = vpc_id.filter(|_| plan::endpoint_type(&self.spec) == EndpointType::Interface);
         let (endpoints, security_groups) = futures::try_join!(
-            ec2.observe_vpc_endpoints(EndpointScope { owner_uid, vpc_id, ids: &endpoint_ids, search }),
-            ec2.observe_security_groups(GroupScope { owner_uid, vpc_id: group_vpc, ids: &group_ids, search }),
+            ec2.observe_vpc_endpoints(InVpc { owner_uid, vpc_id, ids: &endpoint_ids, search }),
+            ec2.observe_security_groups(InVpc { owner_uid, vpc_id: group_vpc, ids: &group_ids, search }),
         )?;
         Ok(Observed { endpoints, security_groups })
     }

@@ -240,7 +240,7 @@ impl fmt::Display for Step {
                 t.component, t.aws_name, t.protocol, t.port, t.target_type
             ),
             SetTags { arn, component, tags } => {
-                write!(f, "tag {component} {arn} with {}", tags.keys().cloned().collect::<Vec<_>>().join(","))
+                write!(f, "tag {component} {arn} with {}", crate::owner::keys(tags))
             }
             ModifyTargetGroupHealthCheck { arn, health } => write!(f, "set health check of {arn} to {health:?}"),
             CreateLoadBalancer { load_balancer: l, subnet_ids, .. } => {

@@ -125,6 +125,12 @@ pub fn converged_example() -> (LoadBalancerPolicySpec, Sim) {
     (s, sim)
 }
 
+/// The owner's status at generation 1, from what the simulator holds.
+pub fn status_of(s: &LoadBalancerPolicySpec, sim: &mut Sim) -> securecart_api::LoadBalancerPolicyStatus {
+    let epoch = k8s_openapi::apimachinery::pkg::apis::meta::v1::Time(k8s_openapi::jiff::Timestamp::UNIX_EPOCH);
+    lbp::status(&desired_for(s, &owner()), &sim.observe(), Some(1), &[], &epoch)
+}
+
 pub fn actions(plan: &Plan<Step>) -> Vec<&'static str> {
     plan.steps.iter().map(|s| s.action()).collect()
 }
