@@ -342,3 +342,62 @@ pub fn inventory(owner: &Owner, observed: &Observed) -> Vec<(String, String)> {
 pub fn owns_any(owner: &Owner, observed: &Observed) -> bool {
     observed.web_acls.iter().any(|a| owner.owns(&a.tags))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{InUse, Known};
+
+    fn owner() -> Owner {
+        Owner { kind: "Distribution".into(), namespace: "edge".into(), name: "shop".into(), uid: "u-cf".into() }
+    }
+
+    fn owned(scope: Scope) -> Desired {
+        let rules = WafRules {
+            default_action: "Allow".into(),
+            managed_rule_groups: vec!["AWSManagedRulesCommonRuleSet".into()],
+            rate_limit: None,
+        };
+        Desired {
+            scope,
+            acl: DesiredAcl::Owned { name: format!("edge-shop{}", web_acl_name_suffix("u-cf")), rules },
+            user_tags: Tags::new(),
+        }
+    }
+
+    #[test]
+    fn a_cloudfront_acl_is_made_in_its_scope_and_attached_by_the_distribution_not_here() {
+        let (known, in_use, owner) = (Known::new(), InUse::new(), owner());
+        let cx = Context { owner: &owner, known: &known, in_use: &in_use };
+        let (plan, acl) = plan_acl(Some(&owned(Scope::CloudFront)), &cx, &Observed::default());
+        assert!(matches!(plan.steps.as_slice(), [Step::CreateWebAcl { scope: Scope::CloudFront, .. }]));
+        assert_eq!(plan.steps[0].scope(), Scope::CloudFront, "run through us-east-1");
+        let attached = plan_associations(&cx, acl.as_ref(), Some(Attachment::Distribution), &[], &Observed::default());
+        assert!(attached.in_sync(), "no AssociateWebACL for a distribution");
+        // A REGIONAL ACL of the same owner is not the CLOUDFRONT one: it is replaced.
+        let regional = WebAcl {
+            arn: "arn:aws:wafv2:us-east-1:1:regional/webacl/edge-shop/1".into(),
+            id: "1".into(),
+            name: "edge-shop".into(),
+            scope: Scope::Regional,
+            rules: WafRules::default(),
+            tags: owner.tags(components::WEB_ACL, &Tags::new()),
+        };
+        let observed = Observed { web_acls: vec![regional], associations: Vec::new() };
+        let (plan, _) = plan_acl(Some(&owned(Scope::CloudFront)), &cx, &observed);
+        let actions: Vec<&str> = plan.steps.iter().map(|s| s.action()).collect();
+        assert_eq!(actions, ["CreateWebACL", "DeleteWebACL"]);
+    }
+
+    #[test]
+    fn a_regional_association_waits_for_an_active_resource() {
+        let (known, in_use, owner) = (Known::new(), InUse::new(), owner());
+        let cx = Context { owner: &owner, known: &known, in_use: &in_use };
+        let acl = Ref::Id("arn:acl".into());
+        let lb = |active| Attachment::Regional { resource_arn: "arn:lb", name: "lb", state: "provisioning", active };
+        let waiting = plan_associations(&cx, Some(&acl), Some(lb(false)), &["arn:lb"], &Observed::default());
+        assert!(waiting.steps.is_empty() && waiting.waiting.len() == 1, "{waiting:?}");
+        let ready = plan_associations(&cx, Some(&acl), Some(lb(true)), &["arn:lb"], &Observed::default());
+        assert!(matches!(ready.steps.as_slice(), [Step::AssociateWebAcl { .. }]));
+    }
+}
