@@ -14,7 +14,7 @@ use securecart_plan::load_balancer_policy::{self as plan, Observed, Placement, S
 use securecart_plan::wafv2::Scope;
 use securecart_plan::{Context as PlanContext, InvalidSpec, Owner};
 
-use super::private_endpoint::{ids, recorded};
+use super::{ids, recorded};
 use crate::engine::{Cx, Kind, Managed, Observe, Planned, Reference, Unresolved};
 
 impl Managed for LoadBalancerPolicy {

@@ -2,40 +2,15 @@
 //! its endpoint is in, so the VpcTier keeps them until the endpoint has moved off.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use securecart_api::{CommonStatus, DeletionPolicy, EndpointType, PrivateEndpoint, PrivateEndpointStatus, VpcTier};
+use securecart_api::{DeletionPolicy, EndpointType, PrivateEndpoint, PrivateEndpointStatus, VpcTier};
 use securecart_aws::AwsError;
 use securecart_aws::ec2::InVpc;
 use securecart_plan::conditions::Readiness;
 use securecart_plan::private_endpoint::{self as plan, Observed, TierSubnet, VpcTierView, components};
 use securecart_plan::{Context as PlanContext, InvalidSpec, Owner, Plan, Step};
 
+use super::{ids, recorded};
 use crate::engine::{Cx, Kind, Managed, Observe, Planned, Reference, Unresolved};
-
-/// Every (component, ID) the status records, several for one component included (a replacement
-/// under way; the engine's `known` keeps one per component), and what this reconcile created
-/// since: what observation reads by ID. The status is the one this process last wrote, else the
-/// object's.
-pub(crate) fn recorded<S: CommonStatus + Send + Sync + 'static>(
-    cx: &Cx<'_>,
-    status: Option<&S>,
-    how: Observe<'_>,
-) -> Vec<(String, String)> {
-    let written = cx.ctx.journal.get::<S>(&cx.owner.uid);
-    let status = written.as_ref().or(status);
-    let mut out: Vec<(String, String)> =
-        status.iter().flat_map(|s| s.resources()).map(|r| (r.component.clone(), r.id.clone())).collect();
-    for (component, id) in how.known {
-        if !out.iter().any(|(c, i)| c == component && i == id) {
-            out.push((component.clone(), id.clone()));
-        }
-    }
-    out
-}
-
-/// The IDs recorded for components that pass `is`.
-pub(crate) fn ids(recorded: &[(String, String)], is: impl Fn(&str) -> bool) -> Vec<String> {
-    recorded.iter().filter(|(c, _)| is(c)).map(|(_, id)| id.clone()).collect()
-}
 
 impl Managed for PrivateEndpoint {
     type StatusFields = PrivateEndpointStatus;
