@@ -163,6 +163,8 @@ pub struct Metrics {
     pub objects: IntGaugeVec,
     /// Reconciles running now, by kind.
     pub in_flight: IntGaugeVec,
+    /// Due reconciles waiting for a slot, by kind.
+    pub queued: IntGaugeVec,
     /// 1 while this replica runs the controllers (always 1 without leader election).
     pub leader: IntGauge,
 }
@@ -196,14 +198,22 @@ impl Metrics {
             Opts::new("securecart_reconciles_in_flight", "Reconciles running now, by kind."),
             &["kind"],
         )?;
+        let queued = IntGaugeVec::new(
+            Opts::new(
+                "securecart_reconciles_queued",
+                "Due reconciles waiting for one of the --concurrency slots, by kind.",
+            ),
+            &["kind"],
+        )?;
         let leader = IntGauge::new("securecart_leader", "1 while this replica holds the leader lease and reconciles.")?;
         registry.register(Box::new(reconciles.clone()))?;
         registry.register(Box::new(reconcile_duration.clone()))?;
         registry.register(Box::new(drift_repairs.clone()))?;
         registry.register(Box::new(objects.clone()))?;
         registry.register(Box::new(in_flight.clone()))?;
+        registry.register(Box::new(queued.clone()))?;
         registry.register(Box::new(leader.clone()))?;
-        Ok(Self { reconciles, reconcile_duration, drift_repairs, objects, in_flight, leader })
+        Ok(Self { reconciles, reconcile_duration, drift_repairs, objects, in_flight, queued, leader })
     }
 }
 
@@ -222,6 +232,7 @@ mod tests {
         metrics.drift_repairs.with_label_values(&["K", "CreateRoute"]).inc();
         metrics.objects.with_label_values(&["K", "True"]).set(1);
         metrics.in_flight.with_label_values(&["K"]).set(0);
+        metrics.queued.with_label_values(&["K"]).set(0);
         aws.record("ec2", "DescribeVpcs", false, "ok", 0.1);
         aws.rate_limited.with_label_values(&["ec2", "CreateVpc"]).inc();
         registry.gather().iter().map(|f| f.name().to_string()).collect()
@@ -235,7 +246,7 @@ mod tests {
             std::fs::read_to_string(format!("{root}/deploy/grafana/securecart-operator.json")).expect("dashboard");
         serde_json::from_str::<serde_json::Value>(&dashboard).expect("the dashboard is JSON");
         let names = registered();
-        assert_eq!(names.len(), 9, "{names:?}");
+        assert_eq!(names.len(), 10, "{names:?}");
         for name in names {
             assert!(
                 operations.contains(&format!("| `{name}` |")),

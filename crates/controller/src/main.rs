@@ -13,7 +13,6 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use kube::runtime::controller;
 use kube::{Api, Client};
 use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
 
@@ -183,7 +182,7 @@ async fn run() -> anyhow::Result<()> {
     ctx.metrics.leader.set(1);
 
     let scope = Scope { client: client.clone(), namespace: args.namespace.clone() };
-    let controllers = run_controllers(&scope, controller::Config::default().concurrency(args.concurrency), ctx);
+    let controllers = run_controllers(&scope, args.concurrency, ctx);
     let lost = match elector.as_mut() {
         None => {
             controllers.await;
@@ -207,12 +206,12 @@ async fn run() -> anyhow::Result<()> {
 
 /// Every kind on the one engine; each stops on SIGTERM/SIGINT after finishing the reconciles
 /// in flight. Adding a kind adds one line here (see docs/development.md).
-async fn run_controllers(scope: &Scope, config: controller::Config, ctx: Arc<Context>) {
+async fn run_controllers(scope: &Scope, concurrency: u16, ctx: Arc<Context>) {
     engine::run(ctx)
         .kind(scope.api::<VpcTier>())
         .kind(scope.api::<PrivateEndpoint>())
         .kind(scope.api::<LoadBalancerPolicy>())
-        .start(config)
+        .start(concurrency)
         .await;
 }
 

@@ -19,6 +19,7 @@ use kube::{Api, ResourceExt};
 use securecart_api::conditions::PAUSED_ANNOTATION;
 use tokio::sync::broadcast;
 
+use super::admission::Admission;
 use super::{Kind, Reference, error_policy, ready_state, reconcile};
 use crate::context::{Context, Metrics};
 
@@ -114,21 +115,36 @@ pub struct Hub {
     pub ctx: Arc<Context>,
     pub registry: Registry,
     changes: broadcast::Sender<Change>,
+    admissions: HashMap<&'static str, Admission>,
 }
 
-type Starter = Box<dyn FnOnce(Arc<Hub>, controller::Config) -> BoxFuture<'static, ()> + Send>;
+impl Hub {
+    /// The queue of `kind`'s due reconciles.
+    pub(super) fn admission(&self, kind: &str) -> &Admission {
+        &self.admissions[kind]
+    }
+}
+
+type Starter = Box<dyn FnOnce(Arc<Hub>) -> BoxFuture<'static, ()> + Send>;
 
 /// The kinds to run, each registered with its API; then `run`.
 pub struct Engine {
     ctx: Arc<Context>,
     registry: Registry,
     changes: broadcast::Sender<Change>,
+    kinds: Vec<&'static str>,
     starters: Vec<Starter>,
 }
 
 /// Starts building an engine on `ctx`.
 pub fn run(ctx: Arc<Context>) -> Engine {
-    Engine { ctx, registry: Registry::default(), changes: broadcast::channel(4096).0, starters: Vec::new() }
+    Engine {
+        ctx,
+        registry: Registry::default(),
+        changes: broadcast::channel(4096).0,
+        kinds: Vec::new(),
+        starters: Vec::new(),
+    }
 }
 
 impl Engine {
@@ -140,14 +156,16 @@ impl Engine {
         self.registry.add::<K>(reader.clone());
         let changes = self.changes.clone();
         let published = self.registry.published.clone();
-        self.starters.push(Box::new(move |hub, config| {
+        self.kinds.push(K::KIND);
+        self.starters.push(Box::new(move |hub| {
             Box::pin(async move {
                 tokio::spawn(publish::<K>(api, writer, changes, published));
                 let seen = SeenKeys::default();
                 tokio::spawn(count_objects(reader.clone(), hub.ctx.metrics.clone(), seen.clone()));
                 let triggers = dependency_triggers::<K>(&hub, reader.clone());
+                // No limit here: every due reconcile waits its turn in the kind's admission.
                 Controller::for_shared_stream(spec_changes(subscriber, seen), reader)
-                    .with_config(config)
+                    .with_config(controller::Config::default().concurrency(0))
                     .reconcile_on(triggers)
                     .shutdown_on_signal()
                     .run(reconcile::<K>, error_policy::<K>, hub)
@@ -162,10 +180,18 @@ impl Engine {
         self
     }
 
-    /// Runs every kind's controller until shutdown.
-    pub async fn start(self, config: controller::Config) {
-        let hub = Arc::new(Hub { ctx: self.ctx, registry: self.registry, changes: self.changes });
-        futures::future::join_all(self.starters.into_iter().map(|s| s(hub.clone(), config.clone()))).await;
+    /// Runs every kind's controller until shutdown, at most `concurrency` reconciles of a kind
+    /// at once (0: no limit).
+    pub async fn start(self, concurrency: u16) {
+        let admissions: HashMap<_, _> = self.kinds.iter().map(|k| (*k, Admission::new(concurrency))).collect();
+        let closing: Vec<Admission> = admissions.values().cloned().collect();
+        // The controllers finish what runs; what only waits for its turn stops at once.
+        tokio::spawn(async move {
+            crate::shutdown_signal().await;
+            closing.iter().for_each(Admission::close);
+        });
+        let hub = Arc::new(Hub { ctx: self.ctx, registry: self.registry, changes: self.changes, admissions });
+        futures::future::join_all(self.starters.into_iter().map(|s| s(hub.clone()))).await;
     }
 }
 

@@ -4,6 +4,7 @@
 //! the watches derived from the declared references, and the users registry that orders
 //! deletions and removals across objects.
 
+mod admission;
 mod converge;
 mod hub;
 mod report;
@@ -228,13 +229,27 @@ pub trait Kind: Managed {
     }
 }
 
-/// The engine's entry point for every kind: finalizer dispatch, metrics and backoff.
+/// The engine's entry point for every kind: its turn among the due reconciles, finalizer
+/// dispatch, metrics and backoff.
 pub async fn reconcile<K: Kind>(obj: Arc<K>, hub: Arc<Hub>) -> Result<Action, Error> {
     let ctx = hub.ctx.clone();
+    let queued = ctx.metrics.queued.with_label_values(&[K::KIND]);
+    queued.inc();
+    let turn = hub.admission(K::KIND).acquire(priority(&*obj)).await;
+    queued.dec();
+    let Ok(_permit) = turn else {
+        // Shutting down: the next leader or process picks the object up.
+        return Ok(Action::await_change());
+    };
+    // The object may have changed, or gone, while it waited.
+    let namespace = obj.namespace().unwrap_or_default();
+    let Some(obj) = hub.registry.get::<K>(&namespace, &obj.name_any()) else {
+        return Ok(Action::await_change());
+    };
     let started = Instant::now();
     let in_flight = ctx.metrics.in_flight.with_label_values(&[K::KIND]);
     in_flight.inc();
-    let api: Api<K> = Api::namespaced(ctx.client.clone(), &obj.namespace().unwrap_or_default());
+    let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
     let result = finalizer(&api, FINALIZER, obj.clone(), |event| async {
         match event {
             finalizer::Event::Apply(o) => Box::pin(converge::apply(o, &api, &hub)).await,
@@ -257,6 +272,14 @@ pub async fn reconcile<K: Kind>(obj: Arc<K>, hub: Arc<Hub>) -> Result<Action, Er
         ctx.reset_backoff(&ObjectRef::from_obj(&*obj));
     }
     result
+}
+
+/// Work an object needs goes before the periodic checks of objects that are Ready and current.
+fn priority<K: Kind>(obj: &K) -> admission::Priority {
+    let settled = obj.meta().deletion_timestamp.is_none()
+        && obj.finalizers().iter().any(|f| f == FINALIZER)
+        && ready_state(obj) == "True";
+    if settled { admission::Priority::Check } else { admission::Priority::Work }
 }
 
 /// Requeue policy shared by every kind.
