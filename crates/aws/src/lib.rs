@@ -3,12 +3,14 @@
 //! steps. Every call is counted, timed, rate-limited and classified; every client has bounded
 //! timeouts, adaptive retries and an attempt counter.
 
+pub mod direct_connect;
 pub mod ec2;
 pub mod error;
 pub mod execute;
 pub mod load_balancer;
 pub mod metrics;
 pub mod sdk;
+mod sts;
 pub mod throttle;
 
 use std::collections::{BTreeMap, HashMap};
@@ -20,7 +22,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
-use securecart_plan::{Output, Plan, Step};
+use securecart_plan::plan::PlanStep;
+use securecart_plan::{Location, Output, Plan, Step};
 use tokio::sync::Mutex;
 
 pub use error::{AwsError, ErrorKind};
@@ -43,7 +46,13 @@ struct Inner {
     limits: throttle::RateLimits,
     sdk_limits: Limits,
     configs: Mutex<HashMap<String, aws_config::SdkConfig>>,
+    /// Configurations with an assumed role's credentials, per region and role.
+    role_configs: Mutex<HashMap<Location, aws_config::SdkConfig>>,
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+    /// EC2 clients of other accounts, per region and role.
+    role_ec2: Mutex<HashMap<Location, aws_sdk_ec2::Client>>,
+    /// The account of the controller's own credentials, once asked.
+    account_id: Mutex<Option<String>>,
     zones: Mutex<HashMap<String, (Instant, Vec<securecart_plan::vpc_tier::Zone>)>>,
     /// Region-wide snapshots of every VpcTier's resources, for periodic drift checks.
     vpc_snapshots: Mutex<HashMap<String, Arc<Snapshot>>>,
@@ -67,7 +76,10 @@ impl Aws {
                 limits: throttle::RateLimits::new(rate_scale),
                 sdk_limits: limits,
                 configs: Mutex::default(),
+                role_configs: Mutex::default(),
                 ec2: Mutex::default(),
+                role_ec2: Mutex::default(),
+                account_id: Mutex::default(),
                 zones: Mutex::default(),
                 vpc_snapshots: Mutex::default(),
                 last_change: Mutex::default(),
@@ -88,6 +100,52 @@ impl Aws {
         let c = sdk::load(region, &self.inner.sdk_limits).await;
         configs.insert(region.to_string(), c.clone());
         c
+    }
+
+    /// The SDK configuration of a location: its region, with the credentials of the role it
+    /// names (assumed through STS; the client's identity cache keeps them until they expire).
+    pub(crate) async fn config_at(&self, location: &Location) -> aws_config::SdkConfig {
+        let base = self.config(&location.region).await;
+        let Some(role) = &location.role_arn else { return base };
+        let mut configs = self.inner.role_configs.lock().await;
+        if let Some(c) = configs.get(location) {
+            return c.clone();
+        }
+        let c = sdk::assume_role(&base, &location.region, role).await;
+        configs.insert(location.clone(), c.clone());
+        c
+    }
+
+    /// The EC2 adapter for a location: another region, or another account through a role.
+    pub async fn ec2_at(&self, location: &Location) -> ec2::Ec2 {
+        if location.role_arn.is_none() {
+            return self.ec2(&location.region).await;
+        }
+        let config = self.config_at(location).await;
+        let mut clients = self.inner.role_ec2.lock().await;
+        let client = clients.entry(location.clone()).or_insert_with(|| sdk::client!(aws_sdk_ec2, &config)).clone();
+        ec2::Ec2::new(client, self.clone(), location.region.clone())
+    }
+
+    /// The Direct Connect adapter for one region.
+    pub async fn direct_connect(&self, region: &str) -> direct_connect::DirectConnect {
+        let config = self.config(region).await;
+        direct_connect::DirectConnect::new(
+            sdk::client!(aws_sdk_directconnect, &config),
+            self.clone(),
+            region.to_string(),
+        )
+    }
+
+    /// The account the controller's own credentials are in (STS GetCallerIdentity, asked once).
+    pub async fn account_id(&self) -> Result<String, AwsError> {
+        let mut cached = self.inner.account_id.lock().await;
+        if let Some(id) = cached.as_ref() {
+            return Ok(id.clone());
+        }
+        let id = sts::caller_account(self).await?;
+        *cached = Some(id.clone());
+        Ok(id)
     }
 
     /// The EC2 adapter for one region.
@@ -122,15 +180,33 @@ impl Aws {
             true => Some(self.load_balancing(region).await),
             false => None,
         };
-        let (ec2, load_balancing) = (&ec2, &load_balancing);
+        // Steps that run elsewhere (the accepter side of a peering) get that location's client.
+        let mut elsewhere: HashMap<Location, ec2::Ec2> = HashMap::new();
+        for location in plan.steps.iter().filter_map(|s| s.location()) {
+            if !elsewhere.contains_key(location) {
+                elsewhere.insert(location.clone(), self.ec2_at(location).await);
+            }
+        }
+        let direct_connect = match plan.steps.iter().any(|s| matches!(s, Step::DirectConnect(_))) {
+            true => Some(self.direct_connect(region).await),
+            false => None,
+        };
+        let (ec2, load_balancing, elsewhere, direct_connect) = (&ec2, &load_balancing, &elsewhere, &direct_connect);
         execute::execute(region, plan, |step, created| async move {
             let token = securecart_plan::plan::PlanStep::creates(step).and_then(|c| tokens.get(c)).map(String::as_str);
+            let ec2_there = step.location().and_then(|l| elsewhere.get(l)).unwrap_or(ec2);
             match step {
                 Step::Network(s) => ec2.run_network(s, &created, token).await,
                 Step::Endpoint(s) => ec2.run_endpoint(s, &created, token).await,
                 Step::LoadBalancing(s) => match load_balancing {
                     Some(lb) => lb.run(s, &created, token).await,
                     None => Err(AwsError::malformed("Execute", "no load balancing client")),
+                },
+                Step::Transit(s) => ec2_there.run_transit(s, &created).await,
+                Step::Peering(s) => ec2_there.run_peering(s, &created).await,
+                Step::DirectConnect(s) => match direct_connect {
+                    Some(dx) => dx.run(s, &created).await,
+                    None => Err(AwsError::malformed("Execute", "no Direct Connect client")),
                 },
             }
         })

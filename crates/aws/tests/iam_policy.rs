@@ -14,6 +14,8 @@ const IMPLICIT: &[&str] = &[
     "iam:PassRole",
     // wafv2:AssociateWebACL also needs this on the (owned) load balancer.
     "elasticloadbalancing:SetWebAcl",
+    // The credentials provider assumes the roles peerings name in other accounts.
+    "sts:AssumeRole",
 ];
 
 /// Mutating actions IAM cannot condition on resource or request tags: Route 53 has no tag
@@ -25,6 +27,11 @@ const NOT_TAG_CONDITIONABLE: &[&str] = &[
     "route53:CreateHealthCheck",
     "route53:DeleteHealthCheck",
     "route53:UpdateHealthCheck",
+    // Associations carry no tags and the Direct Connect gateway is the user's: scoped to
+    // Direct Connect gateway ARNs; the controller only changes associations with its own hubs.
+    "directconnect:CreateDirectConnectGatewayAssociation",
+    "directconnect:DeleteDirectConnectGatewayAssociation",
+    "directconnect:UpdateDirectConnectGatewayAssociation",
 ];
 
 fn crate_dir() -> PathBuf {
@@ -40,6 +47,8 @@ fn iam_prefix(service: &str) -> Option<&'static str> {
         "route53" => "route53",
         "shield" => "shield",
         "acm" => "acm",
+        "directconnect" => "directconnect",
+        "sts" => "sts",
         _ => return None,
     })
 }

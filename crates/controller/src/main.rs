@@ -15,7 +15,7 @@ use anyhow::Context as _;
 use clap::Parser;
 use kube::runtime::controller;
 use kube::{Api, Client};
-use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
+use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
 
 use crate::context::{Context, Metrics, Settings};
 
@@ -212,6 +212,8 @@ async fn run_controllers(scope: &Scope, config: controller::Config, ctx: Arc<Con
         .kind(scope.api::<VpcTier>())
         .kind(scope.api::<PrivateEndpoint>())
         .kind(scope.api::<LoadBalancerPolicy>())
+        .kind(scope.api::<TransitGateway>())
+        .kind(scope.api::<VpcPeering>())
         .start(config)
         .await;
 }

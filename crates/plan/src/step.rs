@@ -41,6 +41,9 @@ pub enum Step {
     Network(crate::network::Step),
     Endpoint(crate::endpoint::Step),
     LoadBalancing(crate::load_balancer::Step),
+    Transit(crate::transit::Step),
+    DirectConnect(crate::direct_connect::Step),
+    Peering(crate::peering::Step),
 }
 
 macro_rules! each {
@@ -49,6 +52,9 @@ macro_rules! each {
             Step::Network($s) => $e,
             Step::Endpoint($s) => $e,
             Step::LoadBalancing($s) => $e,
+            Step::Transit($s) => $e,
+            Step::DirectConnect($s) => $e,
+            Step::Peering($s) => $e,
         }
     };
 }
@@ -69,11 +75,21 @@ impl crate::plan::PlanStep for Step {
     fn action(&self) -> &'static str {
         each!(self, s => s.action())
     }
+    fn location(&self) -> Option<&crate::plan::Location> {
+        each!(self, s => s.location())
+    }
 }
 
 impl crate::plan::Ordered for Step {
     fn ordering() -> &'static [crate::plan::Ordering] {
-        &[crate::network::ORDERING, crate::endpoint::ORDERING, crate::load_balancer::ORDERING]
+        &[
+            crate::network::ORDERING,
+            crate::endpoint::ORDERING,
+            crate::load_balancer::ORDERING,
+            crate::transit::ORDERING,
+            crate::direct_connect::ORDERING,
+            crate::peering::ORDERING,
+        ]
     }
 }
 

@@ -4,6 +4,8 @@
 
 mod endpoints;
 mod network;
+mod peering;
+mod transit;
 
 use std::future::Future;
 use std::time::Instant;
@@ -19,6 +21,8 @@ use securecart_plan::vpc_tier::Zone;
 use crate::{Aws, AwsError, Output};
 
 pub use network::NetworkScope;
+pub use peering::PeeringScope;
+pub use transit::HubScope;
 
 const SERVICE: &str = "ec2";
 
