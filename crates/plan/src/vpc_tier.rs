@@ -150,15 +150,26 @@ fn validate_transit(spec: &VpcTierSpec, vpc: Ipv4Net, t: &VpcTransitGateway) -> 
         if net.trunc() != net {
             return bad(format!("{f}.destination: {} has host bits set; did you mean {}?", r.destination, net.trunc()));
         }
-        if net.contains(&vpc) || vpc.contains(&net) {
+        // The VPC's own block is the local route's; a wider destination (10.0.0.0/8) is fine.
+        if vpc.contains(&net) {
             return bad(format!("{f}.destination: {net} overlaps the VPC's own block {vpc}"));
         }
         if r.tiers.is_empty() {
             return bad(format!("{f}.tiers: name at least one tier"));
         }
         for (j, name) in r.tiers.iter().enumerate() {
-            if !tier(name) {
+            let Some(t) = spec.tiers.iter().find(|t| &t.name == name) else {
                 return bad(format!("{f}.tiers[{j}]: the VpcTier has no tier {name:?}"));
+            };
+            let has_default = match t.tier_type {
+                TierType::Public => true,
+                TierType::Private => nat_mode(spec) != NatGatewayMode::None,
+                TierType::Isolated => false,
+            };
+            if net.prefix_len() == 0 && has_default {
+                return bad(format!(
+                    "{f}.tiers[{j}]: tier {name} already has a default route (internet or NAT gateway)"
+                ));
             }
             if !seen.insert((name.clone(), net)) {
                 return bad(format!("{f}: {net} is routed twice for tier {name}"));

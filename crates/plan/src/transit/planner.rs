@@ -386,8 +386,13 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
             p.wait(format!("hub route table {} to be released by {}", t.id, users.join(", ")));
             continue;
         }
-        let linked =
-            t.associations.iter().chain(&t.propagations).any(|l| l.state != "disassociated" && l.state != "disabled");
+        // Links of attachments that are gone are gone with them.
+        let exists = |id: &str| observed.attachments.iter().any(|a| a.id == id && a.state != "deleted");
+        let linked = t
+            .associations
+            .iter()
+            .chain(&t.propagations)
+            .any(|l| l.state != "disassociated" && l.state != "disabled" && exists(&l.attachment_id));
         if linked {
             p.wait(format!("hub route table {} to lose its associations and propagations", t.id));
         } else {
