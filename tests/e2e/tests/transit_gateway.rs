@@ -152,3 +152,131 @@ async fn two_vpc_tiers_attach_to_one_hub_with_their_own_route_tables_propagation
     .await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn two_hubs_in_two_regions_peer_with_static_routes_on_both_sides() -> Result<()> {
+    let (east, west) = ("ap-southeast-4", "ap-southeast-5");
+    let env = TestEnv::start("tgw-peering", east).await?;
+    let (ec2_a, ec2_b) = (transit::ec2(east).await, transit::ec2(west).await);
+    let b: TransitGateway =
+        env.apply("hub-b", json!({"region": west, "amazonSideAsn": 64701, "routeTables": [{"name": "core"}]})).await?;
+    let a: TransitGateway = env
+        .apply(
+            "hub-a",
+            json!({
+                "region": east, "amazonSideAsn": 64700, "routeTables": [{"name": "prod"}],
+                "peerings": [{
+                    "name": "west", "peer": {"transitGatewayRef": {"name": "hub-b"}},
+                    "routeTable": "prod", "routes": ["10.72.0.0/16"],
+                    "peerRouteTable": "core", "peerRoutes": ["10.71.0.0/16"],
+                }],
+            }),
+        )
+        .await?;
+    env.wait_ready_as::<TransitGateway>("hub-b", CONVERGE).await?;
+    env.wait_ready_as::<TransitGateway>("hub-a", CONVERGE).await?;
+
+    let hub_a = hub_owned(&ec2_a, &uid(&a)).await?;
+    let hub_b = hub_owned(&ec2_b, &uid(&b)).await?;
+    assert_eq!(hub_a.peerings.len(), 1, "one peering attachment");
+    let peering = &hub_a.peerings[0];
+    let id = peering.transit_gateway_attachment_id().unwrap().to_string();
+    assert_eq!(peering.state().map(|s| s.as_str()), Some("available"), "accepted on the peer's side");
+    assert_eq!(tag(peering.tags(), COMPONENT).as_deref(), Some("tgw-peering/west"));
+    let accepter = peering.accepter_tgw_info().unwrap();
+    assert_eq!(accepter.transit_gateway_id(), hub_b.transit_gateways[0].transit_gateway_id());
+    assert_eq!(accepter.region(), Some(west));
+    // This side: associated with prod, a static route to the peer's networks.
+    let prod = hub_a.route_table("tgw-rtb/prod").unwrap();
+    assert!(associations(&ec2_a, &prod).await?.contains(&(id.clone(), "associated".into())));
+    assert_eq!(static_routes(&ec2_a, &prod).await?, vec!["10.72.0.0/16".to_string()]);
+    // The peer's side, in the peer's region: associated with core, a route back.
+    let core = hub_b.route_table("tgw-rtb/core").unwrap();
+    assert!(associations(&ec2_b, &core).await?.contains(&(id.clone(), "associated".into())));
+    assert_eq!(static_routes(&ec2_b, &core).await?, vec!["10.71.0.0/16".to_string()]);
+    let status = env.api::<TransitGateway>().get("hub-a").await?.status.unwrap();
+    assert_eq!(status.peerings[0].attachment_id, id);
+    assert_eq!(status.peerings[0].state, "available");
+    assert_eq!(status.peerings[0].peer_route_table_id.as_deref(), Some(core.as_str()));
+
+    // A route added to the spec appears on its side.
+    let mut more = env.api::<TransitGateway>().get("hub-a").await?.spec;
+    more.peerings[0].routes.push("10.74.0.0/16".into());
+    env.apply::<TransitGateway>("hub-a", serde_json::to_value(&more)?).await?;
+    env.wait_ready_as::<TransitGateway>("hub-a", CONVERGE).await?;
+    let mut routes = static_routes(&ec2_a, &prod).await?;
+    routes.sort();
+    assert_eq!(routes, vec!["10.72.0.0/16".to_string(), "10.74.0.0/16".to_string()]);
+
+    // The peer cannot go first; deleting both leaves nothing tagged in either region.
+    env.api::<TransitGateway>().delete("hub-b", &Default::default()).await?;
+    env.wait_condition::<TransitGateway>("hub-b", "Ready", CONVERGE, |c| c.reason == "InUse").await?;
+    env.api::<TransitGateway>().delete("hub-a", &Default::default()).await?;
+    env.wait_gone_as::<TransitGateway>("hub-a", CONVERGE).await?;
+    env.wait_gone_as::<TransitGateway>("hub-b", CONVERGE).await?;
+    assert!(transit::anything_tagged(&ec2_a, &uid(&a)).await?.is_empty());
+    assert!(transit::anything_tagged(&ec2_b, &uid(&b)).await?.is_empty());
+    assert!(transit::anything_tagged(&ec2_b, &uid(&a)).await?.is_empty(), "nothing of hub-a left on the peer's side");
+    Ok(())
+}
+
+fn office_hub(region: &str) -> Value {
+    json!({
+        "region": region, "routeTables": [{"name": "prod"}, {"name": "shared"}],
+        "vpnConnections": [{
+            "name": "office", "customerGateway": {"ipAddress": "203.0.113.10", "bgpAsn": 65010},
+            "staticRoutes": ["192.168.0.0/16"], "routeTable": "shared",
+        }],
+    })
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn a_vpn_connection_with_its_customer_gateway_and_static_routes_on_the_hub() -> Result<()> {
+    let region = "ap-southeast-6";
+    let env = TestEnv::start("tgw-vpn", region).await?;
+    let ec2 = transit::ec2(region).await;
+    let tgw: TransitGateway = env.apply("hub", office_hub(region)).await?;
+    env.wait_ready_as::<TransitGateway>("hub", CONVERGE).await?;
+
+    let hub = hub_owned(&ec2, &uid(&tgw)).await?;
+    assert_eq!(hub.customer_gateways.len(), 1);
+    let cgw = &hub.customer_gateways[0];
+    assert_eq!(cgw.ip_address(), Some("203.0.113.10"));
+    assert_eq!(cgw.bgp_asn(), Some("65010"));
+    assert_eq!(tag(cgw.tags(), COMPONENT).as_deref(), Some("cgw/office"));
+    assert_eq!(hub.vpn_connections.len(), 1);
+    let vpn = &hub.vpn_connections[0];
+    assert_eq!(vpn.customer_gateway_id(), cgw.customer_gateway_id());
+    assert_eq!(vpn.transit_gateway_id(), hub.transit_gateways[0].transit_gateway_id());
+    assert_eq!(tag(vpn.tags(), COMPONENT).as_deref(), Some("vpn/office"));
+    // The attachment AWS made for it: tagged by the hub, associated with shared, routed.
+    let attachment = hub
+        .attachments
+        .iter()
+        .find(|a| a.resource_type().map(|t| t.as_str()) == Some("vpn") && a.resource_id() == vpn.vpn_connection_id())
+        .expect("the VPN's attachment");
+    let id = attachment.transit_gateway_attachment_id().unwrap().to_string();
+    assert!(transit::has_uid(attachment.tags(), &uid(&tgw)));
+    assert_eq!(tag(attachment.tags(), COMPONENT).as_deref(), Some("vpn-attachment/office"));
+    let shared = hub.route_table("tgw-rtb/shared").unwrap();
+    let prod = hub.route_table("tgw-rtb/prod").unwrap();
+    assert!(associations(&ec2, &shared).await?.contains(&(id.clone(), "associated".into())));
+    assert!(!associations(&ec2, &prod).await?.iter().any(|(a, _)| a == &id));
+    assert_eq!(static_routes(&ec2, &shared).await?, vec!["192.168.0.0/16".to_string()]);
+    assert!(static_routes(&ec2, &prod).await?.is_empty());
+    let status = env.api::<TransitGateway>().get("hub").await?.status.unwrap();
+    let office = &status.vpn_connections[0];
+    assert_eq!(office.vpn_connection_id.as_deref(), vpn.vpn_connection_id());
+    assert_eq!(office.customer_gateway_id.as_deref(), cgw.customer_gateway_id());
+    assert_eq!(office.attachment_id.as_deref(), Some(id.as_str()));
+
+    // A converged hub changes nothing on the next checks.
+    let before = env.mutating_calls().await?;
+    tokio::time::sleep(Duration::from_secs(8)).await;
+    assert_eq!(env.mutating_calls().await?, before, "periodic checks of a converged hub change nothing");
+
+    env.api::<TransitGateway>().delete("hub", &Default::default()).await?;
+    env.wait_gone_as::<TransitGateway>("hub", CONVERGE).await?;
+    assert!(transit::anything_tagged(&ec2, &uid(&tgw)).await?.is_empty());
+    Ok(())
+}

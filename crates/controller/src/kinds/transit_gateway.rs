@@ -148,7 +148,8 @@ impl Kind for TransitGateway {
         if !owned.is_empty() {
             for (at, ids) in peer_tables(self, cx) {
                 let ids: Vec<String> = ids.into_iter().collect();
-                hub.peer_route_tables.extend(cx.aws().ec2_at(&at).await.observe_hub_route_tables(&ids).await?);
+                let tables = cx.aws().ec2_at(&at).await.observe_hub_route_tables(&ids).await?;
+                hub.peer_route_tables.extend(tables.into_iter().map(|t| (at.clone(), t)));
             }
         }
         // Direct Connect only when the spec or the status has any (it is not everywhere).

@@ -12,8 +12,8 @@ pub struct Observed {
     pub transit_gateways: Vec<TransitGateway>,
     pub route_tables: Vec<RouteTable>,
     pub peerings: Vec<PeeringAttachment>,
-    /// Route tables on the peers' side that the spec names, read where they are.
-    pub peer_route_tables: Vec<RouteTable>,
+    /// Route tables on the peers' side that the spec names (or named), with where they were read.
+    pub peer_route_tables: Vec<(crate::plan::Location, RouteTable)>,
     pub customer_gateways: Vec<CustomerGateway>,
     pub vpn_connections: Vec<VpnConnection>,
     /// Attachments AWS makes itself: `vpn` (per VPN connection) and `direct-connect-gateway`.

@@ -545,12 +545,8 @@ fn plan_peer_sides(
     observed: &Observed,
     owned: &BTreeSet<String>,
 ) {
-    for t in &observed.peer_route_tables {
-        let location = sides
-            .iter()
-            .find(|s| s.2.as_deref() == Some(t.id.as_str()))
-            .map(|s| s.1.clone())
-            .or_else(|| sides.first().map(|s| s.1.clone()));
+    for (at, t) in &observed.peer_route_tables {
+        let location = Some(at.clone());
         for r in &t.routes {
             let Some(target) = r.attachment_id.as_deref().filter(|a| owned.contains(*a)) else { continue };
             let wanted = sides.iter().any(|(id, _, table, routes)| {
@@ -578,7 +574,7 @@ fn plan_peer_sides(
     }
     for (attachment, at, table, routes) in sides {
         let Some(table) = table else { continue };
-        let Some(t) = observed.peer_route_tables.iter().find(|t| &t.id == table) else {
+        let Some((_, t)) = observed.peer_route_tables.iter().find(|(_, t)| &t.id == table) else {
             p.wait(format!("peer route table {table} to be readable in {at}"));
             continue;
         };
