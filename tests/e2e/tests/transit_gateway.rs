@@ -280,3 +280,194 @@ async fn a_vpn_connection_with_its_customer_gateway_and_static_routes_on_the_hub
     assert!(transit::anything_tagged(&ec2, &uid(&tgw)).await?.is_empty());
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn drift_a_deleted_route_and_a_removed_association_are_repaired() -> Result<()> {
+    let region = "il-central-1";
+    let env = TestEnv::start("tgw-drift", region).await?;
+    let ec2 = transit::ec2(region).await;
+    let tgw: TransitGateway = env.apply("hub", office_hub(region)).await?;
+    let shop: VpcTier = env.apply("shop", attached(region, "10.63.0.0/16", "prod", &["shared"])).await?;
+    env.wait_ready_as::<TransitGateway>("hub", CONVERGE).await?;
+    env.wait_ready("shop", CONVERGE).await?;
+    let hub = hub_owned(&ec2, &uid(&tgw)).await?;
+    let tgw_id = hub.transit_gateways[0].transit_gateway_id().unwrap().to_string();
+    let (prod, shared) = (hub.route_table("tgw-rtb/prod").unwrap(), hub.route_table("tgw-rtb/shared").unwrap());
+    let (vpc, tables) = vpc_of(&env, &uid(&shop)).await?;
+    let attachment = vpc_attachments(&ec2, &vpc).await?[0].transit_gateway_attachment_id().unwrap().to_string();
+    let (_, private) = tables.iter().find(|(c, _)| c.starts_with("rtb/private")).unwrap().clone();
+
+    // Out of band: a VPC route to the hub deleted, the attachment's association removed, a
+    // static route of the VPN deleted from the hub.
+    ec2.delete_route().route_table_id(&private).destination_cidr_block("10.0.0.0/8").send().await?;
+    ec2.disassociate_transit_gateway_route_table()
+        .transit_gateway_route_table_id(&prod)
+        .transit_gateway_attachment_id(&attachment)
+        .send()
+        .await?;
+    ec2.delete_transit_gateway_route()
+        .transit_gateway_route_table_id(&shared)
+        .destination_cidr_block("192.168.0.0/16")
+        .send()
+        .await?;
+
+    wait_for("the drift repaired", CONVERGE, || async {
+        let route = vpc_routes(&ec2, &private).await?.iter().any(|(d, t)| d == "10.0.0.0/8" && t == &tgw_id);
+        let associated = associations(&ec2, &prod).await?.contains(&(attachment.clone(), "associated".into()));
+        let vpn_route = static_routes(&ec2, &shared).await?.contains(&"192.168.0.0/16".to_string());
+        Ok(route && associated && vpn_route)
+    })
+    .await?;
+    assert_eq!(vpc_attachments(&ec2, &vpc).await?.len(), 1, "the same attachment, not a new one");
+    let events: Vec<String> = env.events("shop").await?.into_iter().map(|(reason, _)| reason).collect();
+    assert!(events.iter().any(|r| r == "DriftRepaired"), "{events:?}");
+    let events: Vec<String> = env.events("hub").await?.into_iter().map(|(reason, _)| reason).collect();
+    assert!(events.iter().any(|r| r == "DriftRepaired"), "{events:?}");
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn sigkill_during_creation_leaves_exactly_one_of_each() -> Result<()> {
+    let region = "me-central-1";
+    let mut env = TestEnv::start("tgw-crash", region).await?;
+    let ec2 = transit::ec2(region).await;
+    let tgw: TransitGateway = env.apply("hub", office_hub(region)).await?;
+    let shop: VpcTier = env.apply("shop", attached(region, "10.64.0.0/16", "prod", &["prod"])).await?;
+    // Kill the controller (SIGKILL) the moment the hub's first resource appears.
+    wait_for("the first hub resource", CONVERGE, || async { Ok(hub_owned(&ec2, &uid(&tgw)).await?.total() > 0) })
+        .await?;
+    env.kill_controller().await?;
+    let partial = hub_owned(&ec2, &uid(&tgw)).await?.total();
+    eprintln!("killed with {partial} hub resources created");
+    env.start_controller().await?;
+    env.wait_ready_as::<TransitGateway>("hub", CONVERGE).await?;
+    env.wait_ready("shop", CONVERGE).await?;
+
+    let hub = hub_owned(&ec2, &uid(&tgw)).await?;
+    assert_eq!(hub.transit_gateways.len(), 1);
+    assert_eq!(hub.route_tables.len(), 2);
+    assert_eq!(hub.customer_gateways.len(), 1);
+    assert_eq!(hub.vpn_connections.len(), 1);
+    let all = ec2.describe_transit_gateways().send().await?;
+    let live = all.transit_gateways().iter().filter(|g| g.state().is_some_and(|s| s.as_str() == "available")).count();
+    assert_eq!(live, 1, "no orphaned transit gateway in the region");
+    let (vpc, _) = vpc_of(&env, &uid(&shop)).await?;
+    assert_eq!(vpc_attachments(&ec2, &vpc).await?.len(), 1, "one attachment");
+    let vpc_hub_attachments = hub.attachments.iter().filter(|a| a.resource_type().map(|t| t.as_str()) == Some("vpc"));
+    assert_eq!(vpc_hub_attachments.count(), 1);
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn deleting_everything_at_once_in_any_order_leaves_nothing_tagged() -> Result<()> {
+    let (east, west) = ("mx-central-1", "ca-west-1");
+    let env = TestEnv::start("tgw-teardown", east).await?;
+    let (ec2_a, ec2_b) = (transit::ec2(east).await, transit::ec2(west).await);
+    let b: TransitGateway =
+        env.apply("hub-b", json!({"region": west, "routeTables": [{"name": "core"}]})).await?;
+    let mut hub_a = office_hub(east);
+    hub_a["peerings"] = json!([{
+        "name": "west", "peer": {"transitGatewayRef": {"name": "hub-b"}}, "routeTable": "prod",
+        "routes": ["10.76.0.0/16"], "peerRouteTable": "core", "peerRoutes": ["10.65.0.0/16"],
+    }]);
+    let a: TransitGateway = env.apply("hub", hub_a).await?;
+    let shop: VpcTier = env.apply("shop", attached(east, "10.65.0.0/16", "prod", &["prod", "shared"])).await?;
+    let tools: VpcTier = env
+        .apply("tools", json!({
+            "region": east, "cidrBlock": "10.66.0.0/16", "availabilityZones": 1, "natGateways": "None",
+            "tiers": [{"name": "app", "type": "Private", "prefixLength": 24}],
+        }))
+        .await?;
+    let peering: securecart_api::VpcPeering = env
+        .apply("shop-tools", json!({
+            "requester": {"vpcTierRef": {"name": "shop"}, "routeTiers": ["app"]},
+            "accepter": {"vpcTierRef": {"name": "tools"}, "routeTiers": ["app"]},
+        }))
+        .await?;
+    for name in ["hub", "hub-b"] {
+        env.wait_ready_as::<TransitGateway>(name, CONVERGE).await?;
+    }
+    for name in ["shop", "tools"] {
+        env.wait_ready(name, CONVERGE).await?;
+    }
+    env.wait_ready_as::<securecart_api::VpcPeering>("shop-tools", CONVERGE).await?;
+
+    // Everything at once, the used objects first.
+    env.api::<TransitGateway>().delete("hub-b", &Default::default()).await?;
+    env.api::<TransitGateway>().delete("hub", &Default::default()).await?;
+    env.delete_vpc_tier("tools").await?;
+    env.delete_vpc_tier("shop").await?;
+    env.api::<securecart_api::VpcPeering>().delete("shop-tools", &Default::default()).await?;
+    env.wait_gone_as::<securecart_api::VpcPeering>("shop-tools", CONVERGE).await?;
+    env.wait_gone("shop", CONVERGE).await?;
+    env.wait_gone("tools", CONVERGE).await?;
+    env.wait_gone_as::<TransitGateway>("hub", CONVERGE).await?;
+    env.wait_gone_as::<TransitGateway>("hub-b", CONVERGE).await?;
+    for owner in [uid(&a), uid(&b), uid(&shop), uid(&tools), uid(&peering)] {
+        for ec2 in [&ec2_a, &ec2_b] {
+            let left = transit::anything_tagged(ec2, &owner).await?;
+            assert!(left.is_empty(), "left behind: {left:?}");
+        }
+    }
+    Ok(())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn invalid_specs_are_refused_at_admission_or_reported_without_aws_calls() -> Result<()> {
+    let region = "ap-south-2";
+    let env = TestEnv::start("tgw-invalid", region).await?;
+    // Refused at admission: a peering's route table the hub lacks, an out-of-range ASN.
+    let refused = [
+        (json!({"region": region, "routeTables": [{"name": "prod"}], "peerings": [{"name": "x", "peer": {"transitGatewayId": "tgw-0123456789abcdef0", "region": "eu-west-1", "accountId": "123456789012"}, "routeTable": "nope"}]}), "routeTable"),
+        (json!({"region": region, "amazonSideAsn": 100}), "amazonSideAsn"),
+        (json!({"region": region, "peerings": [{"name": "x", "peer": {"transitGatewayRef": {"name": "a"}, "transitGatewayId": "tgw-0123456789abcdef0"}, "routeTable": "p"}]}), "exactly one"),
+    ];
+    for (spec, field) in refused {
+        let err = env.apply::<TransitGateway>("refused", spec).await.expect_err("refused at admission");
+        assert!(err.to_string().contains(field), "{field}: {err}");
+    }
+    env.apply::<TransitGateway>("hub", hub(region)).await?;
+    env.wait_ready_as::<TransitGateway>("hub", CONVERGE).await?;
+    let calls = env.mutating_calls().await?;
+
+    // Reported as InvalidSpec naming the field, with no AWS call.
+    let mut missing_tier = attached(region, "10.67.0.0/16", "prod", &[]);
+    missing_tier["transitGateway"]["tier"] = json!("web");
+    let mut inside = attached(region, "10.68.0.0/16", "prod", &[]);
+    inside["transitGateway"]["routes"] = json!([{"destination": "10.68.4.0/24", "tiers": ["app"]}]);
+    let missing_table = attached(region, "10.69.0.0/16", "staging", &[]);
+    let cases = [
+        ("missing-tier", missing_tier, "spec.transitGateway.tier"),
+        ("inside", inside, "spec.transitGateway.routes[0].destination"),
+        ("missing-table", missing_table, "spec.transitGateway.routeTable"),
+    ];
+    for (name, spec, _) in &cases {
+        env.apply::<VpcTier>(name, spec.clone()).await?;
+    }
+    for (name, _, field) in &cases {
+        let o = env.wait_condition::<VpcTier>(name, "Ready", CONVERGE, |c| c.reason == "InvalidSpec").await?;
+        let message = condition(&o, "Ready").unwrap().message;
+        assert!(message.contains(field), "{name}: {message}");
+    }
+    // Peerings: overlapping blocks; an external accepter in another account without a role.
+    env.apply::<VpcTier>("left", json!({"region": region, "cidrBlock": "10.90.0.0/16", "availabilityZones": 1, "tiers": [{"name": "app", "type": "Isolated", "prefixLength": 24}]})).await?;
+    env.apply::<VpcTier>("right", json!({"region": region, "cidrBlock": "10.90.0.0/20", "availabilityZones": 1, "tiers": [{"name": "app", "type": "Isolated", "prefixLength": 24}]})).await?;
+    env.wait_ready("left", CONVERGE).await?;
+    env.wait_ready("right", CONVERGE).await?;
+    let calls = calls.max(env.mutating_calls().await?);
+    let peerings = [
+        ("overlap", json!({"requester": {"vpcTierRef": {"name": "left"}}, "accepter": {"vpcTierRef": {"name": "right"}}}), "overlaps"),
+        ("no-role", json!({"requester": {"vpcTierRef": {"name": "left"}}, "accepter": {"external": {"vpcId": "vpc-0123456789abcdef0", "accountId": "210987654321", "region": "eu-west-1"}}}), "spec.accepter.external.roleArn"),
+        ("no-tier", json!({"requester": {"vpcTierRef": {"name": "left"}, "routeTiers": ["web"]}, "accepter": {"vpcTierRef": {"name": "right"}}}), "spec.requester.routeTiers[0]"),
+    ];
+    for (name, spec, _) in &peerings {
+        env.apply::<securecart_api::VpcPeering>(name, spec.clone()).await?;
+    }
+    for (name, _, field) in &peerings {
+        let o = env.wait_condition::<securecart_api::VpcPeering>(name, "Ready", CONVERGE, |c| c.reason == "InvalidSpec").await?;
+        let message = condition(&o, "Ready").unwrap().message;
+        assert!(message.contains(field), "{name}: {message}");
+    }
+    assert_eq!(env.mutating_calls().await?, calls, "no AWS change for an invalid spec");
+    Ok(())
+}
