@@ -363,8 +363,7 @@ async fn deleting_everything_at_once_in_any_order_leaves_nothing_tagged() -> Res
     let (east, west) = ("mx-central-1", "ca-west-1");
     let env = TestEnv::start("tgw-teardown", east).await?;
     let (ec2_a, ec2_b) = (transit::ec2(east).await, transit::ec2(west).await);
-    let b: TransitGateway =
-        env.apply("hub-b", json!({"region": west, "routeTables": [{"name": "core"}]})).await?;
+    let b: TransitGateway = env.apply("hub-b", json!({"region": west, "routeTables": [{"name": "core"}]})).await?;
     let mut hub_a = office_hub(east);
     hub_a["peerings"] = json!([{
         "name": "west", "peer": {"transitGatewayRef": {"name": "hub-b"}}, "routeTable": "prod",
@@ -373,16 +372,22 @@ async fn deleting_everything_at_once_in_any_order_leaves_nothing_tagged() -> Res
     let a: TransitGateway = env.apply("hub", hub_a).await?;
     let shop: VpcTier = env.apply("shop", attached(east, "10.65.0.0/16", "prod", &["prod", "shared"])).await?;
     let tools: VpcTier = env
-        .apply("tools", json!({
-            "region": east, "cidrBlock": "10.66.0.0/16", "availabilityZones": 1, "natGateways": "None",
-            "tiers": [{"name": "app", "type": "Private", "prefixLength": 24}],
-        }))
+        .apply(
+            "tools",
+            json!({
+                "region": east, "cidrBlock": "10.66.0.0/16", "availabilityZones": 1, "natGateways": "None",
+                "tiers": [{"name": "app", "type": "Private", "prefixLength": 24}],
+            }),
+        )
         .await?;
     let peering: securecart_api::VpcPeering = env
-        .apply("shop-tools", json!({
-            "requester": {"vpcTierRef": {"name": "shop"}, "routeTiers": ["app"]},
-            "accepter": {"vpcTierRef": {"name": "tools"}, "routeTiers": ["app"]},
-        }))
+        .apply(
+            "shop-tools",
+            json!({
+                "requester": {"vpcTierRef": {"name": "shop"}, "routeTiers": ["app"]},
+                "accepter": {"vpcTierRef": {"name": "tools"}, "routeTiers": ["app"]},
+            }),
+        )
         .await?;
     for name in ["hub", "hub-b"] {
         env.wait_ready_as::<TransitGateway>(name, CONVERGE).await?;
@@ -418,9 +423,15 @@ async fn invalid_specs_are_refused_at_admission_or_reported_without_aws_calls() 
     let env = TestEnv::start("tgw-invalid", region).await?;
     // Refused at admission: a peering's route table the hub lacks, an out-of-range ASN.
     let refused = [
-        (json!({"region": region, "routeTables": [{"name": "prod"}], "peerings": [{"name": "x", "peer": {"transitGatewayId": "tgw-0123456789abcdef0", "region": "eu-west-1", "accountId": "123456789012"}, "routeTable": "nope"}]}), "routeTable"),
+        (
+            json!({"region": region, "routeTables": [{"name": "prod"}], "peerings": [{"name": "x", "peer": {"transitGatewayId": "tgw-0123456789abcdef0", "region": "eu-west-1", "accountId": "123456789012"}, "routeTable": "nope"}]}),
+            "routeTable",
+        ),
         (json!({"region": region, "amazonSideAsn": 100}), "amazonSideAsn"),
-        (json!({"region": region, "peerings": [{"name": "x", "peer": {"transitGatewayRef": {"name": "a"}, "transitGatewayId": "tgw-0123456789abcdef0"}, "routeTable": "p"}]}), "exactly one"),
+        (
+            json!({"region": region, "peerings": [{"name": "x", "peer": {"transitGatewayRef": {"name": "a"}, "transitGatewayId": "tgw-0123456789abcdef0"}, "routeTable": "p"}]}),
+            "exactly one",
+        ),
     ];
     for (spec, field) in refused {
         let err = env.apply::<TransitGateway>("refused", spec).await.expect_err("refused at admission");
@@ -456,15 +467,29 @@ async fn invalid_specs_are_refused_at_admission_or_reported_without_aws_calls() 
     env.wait_ready("right", CONVERGE).await?;
     let calls = calls.max(env.mutating_calls().await?);
     let peerings = [
-        ("overlap", json!({"requester": {"vpcTierRef": {"name": "left"}}, "accepter": {"vpcTierRef": {"name": "right"}}}), "overlaps"),
-        ("no-role", json!({"requester": {"vpcTierRef": {"name": "left"}}, "accepter": {"external": {"vpcId": "vpc-0123456789abcdef0", "accountId": "210987654321", "region": "eu-west-1"}}}), "spec.accepter.external.roleArn"),
-        ("no-tier", json!({"requester": {"vpcTierRef": {"name": "left"}, "routeTiers": ["web"]}, "accepter": {"vpcTierRef": {"name": "right"}}}), "spec.requester.routeTiers[0]"),
+        (
+            "overlap",
+            json!({"requester": {"vpcTierRef": {"name": "left"}}, "accepter": {"vpcTierRef": {"name": "right"}}}),
+            "overlaps",
+        ),
+        (
+            "no-role",
+            json!({"requester": {"vpcTierRef": {"name": "left"}}, "accepter": {"external": {"vpcId": "vpc-0123456789abcdef0", "accountId": "210987654321", "region": "eu-west-1"}}}),
+            "spec.accepter.external.roleArn",
+        ),
+        (
+            "no-tier",
+            json!({"requester": {"vpcTierRef": {"name": "left"}, "routeTiers": ["web"]}, "accepter": {"vpcTierRef": {"name": "right"}}}),
+            "spec.requester.routeTiers[0]",
+        ),
     ];
     for (name, spec, _) in &peerings {
         env.apply::<securecart_api::VpcPeering>(name, spec.clone()).await?;
     }
     for (name, _, field) in &peerings {
-        let o = env.wait_condition::<securecart_api::VpcPeering>(name, "Ready", CONVERGE, |c| c.reason == "InvalidSpec").await?;
+        let o = env
+            .wait_condition::<securecart_api::VpcPeering>(name, "Ready", CONVERGE, |c| c.reason == "InvalidSpec")
+            .await?;
         let message = condition(&o, "Ready").unwrap().message;
         assert!(message.contains(field), "{name}: {message}");
     }
