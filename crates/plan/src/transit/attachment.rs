@@ -3,7 +3,7 @@
 //! VPC and transit gateway, so one of the VpcTier's own VPC to its hub that lacks the ownership
 //! tags (a create whose tags were lost) is the VpcTier's: it is tagged, then managed.
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::BTreeMap;
 
 use super::desired::{DesiredVpcAttachment, components};
 use super::observed::VpcAttachment;
@@ -116,6 +116,9 @@ pub fn plan(
     for a in &matched.unwanted {
         p.push(Step::DeleteVpcAttachment { id: a.id.clone() });
     }
+    for a in observed.iter().filter(|a| a.state == "deleting" && owner.owns(&a.tags)) {
+        p.wait(format!("transit gateway attachment {} to finish deleting", a.id));
+    }
     p.plan
 }
 
@@ -136,7 +139,7 @@ fn links(p: &mut Planner, d: &DesiredVpcAttachment, a: &VpcAttachment, subnets: 
             at: None,
         }),
         Some((table, state)) if table == &d.route_table_id => {
-            if state != "associated" && state != "associating" {
+            if state != "associated" {
                 p.wait(format!("attachment {} association to finish {state}", a.id));
             }
         }
@@ -147,11 +150,12 @@ fn links(p: &mut Planner, d: &DesiredVpcAttachment, a: &VpcAttachment, subnets: 
         }
         Some((table, state)) => p.wait(format!("attachment {} to leave hub route table {table} (now {state})", a.id)),
     }
-    let on: BTreeSet<&String> =
-        a.propagations.iter().filter(|(_, s)| s == "enabled" || s == "enabling").map(|(t, _)| t).collect();
+    let state_of = |table: &String| a.propagations.iter().find(|(t, _)| t == table).map(|(_, s)| s.as_str());
     for table in &d.propagate_to {
-        if !on.contains(table) {
-            p.push(Step::EnablePropagation { route_table: Ref::Id(table.clone()), attachment_id: a.id.clone() });
+        match state_of(table) {
+            Some("enabled") => {}
+            Some("enabling") => p.wait(format!("attachment {} propagation to {table} to be enabled", a.id)),
+            _ => p.push(Step::EnablePropagation { route_table: Ref::Id(table.clone()), attachment_id: a.id.clone() }),
         }
     }
     for (table, state) in &a.propagations {

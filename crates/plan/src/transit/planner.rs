@@ -399,6 +399,29 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
             p.push(Step::DeleteRouteTable { id: t.id.clone() });
         }
     }
+    // What AWS takes minutes to remove is waited for, not forgotten.
+    let deleting = observed
+        .transit_gateways
+        .iter()
+        .filter(|g| owner.owns(&g.tags) && g.state == "deleting")
+        .map(|g| format!("transit gateway {}", g.id))
+        .chain(
+            observed
+                .peerings
+                .iter()
+                .filter(|a| owner.owns(&a.tags) && a.state == "deleting")
+                .map(|a| format!("peering {}", a.id)),
+        )
+        .chain(
+            observed
+                .vpn_connections
+                .iter()
+                .filter(|v| owner.owns(&v.tags) && v.state == "deleting")
+                .map(|v| format!("VPN connection {}", v.id)),
+        );
+    for what in deleting.collect::<Vec<_>>() {
+        p.wait(format!("{what} to finish deleting"));
+    }
     for g in &gateways.unwanted {
         // AWS refuses while attachments remain; its route tables go first.
         let attached: Vec<&str> = observed
@@ -485,7 +508,7 @@ fn plan_links<'a>(
             .find_map(|t| t.association_of(&l.attachment_id).filter(|a| a.state != "disassociated").map(|a| (t, a)));
         match current {
             Some((t, a)) if Some(t.id.as_str()) == table.id() => {
-                if a.state != "associated" && a.state != "associating" {
+                if a.state != "associated" {
                     p.wait(format!("{} association to finish {}", l.what, a.state));
                 }
             }
@@ -497,11 +520,12 @@ fn plan_links<'a>(
         }
         for c in &l.propagate_to {
             let Some(to) = ready.get(c) else { continue };
-            let on = observed_table(to)
-                .and_then(|t| t.propagation_of(&l.attachment_id))
-                .is_some_and(|x| x.state == "enabled" || x.state == "enabling");
-            if !on {
-                p.push(Step::EnablePropagation { route_table: to.clone(), attachment_id: l.attachment_id.clone() });
+            match observed_table(to).and_then(|t| t.propagation_of(&l.attachment_id)).map(|x| x.state.as_str()) {
+                Some("enabled") => {}
+                Some("enabling") => p.wait(format!("{} propagation to {to} to be enabled", l.what)),
+                _ => {
+                    p.push(Step::EnablePropagation { route_table: to.clone(), attachment_id: l.attachment_id.clone() })
+                }
             }
         }
         let existing = observed_table(table);
@@ -585,7 +609,7 @@ fn plan_peer_sides(
                 attachment_id: attachment.clone(),
                 at: at.clone(),
             }),
-            Some(a) if a.state != "associated" && a.state != "associating" => {
+            Some(a) if a.state != "associated" => {
                 p.wait(format!("peering {attachment} association in {table} to finish {}", a.state))
             }
             Some(_) => {}
