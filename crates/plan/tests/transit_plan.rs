@@ -155,7 +155,7 @@ fn count(log: &[String], action: &str) -> usize {
     log.iter().filter(|l| l.split(' ').next() == Some(action)).count()
 }
 
-fn live<'a, T>(items: &'a [T], state: impl Fn(&T) -> &str) -> Vec<&'a T> {
+fn live<T>(items: &[T], state: impl Fn(&T) -> &str) -> Vec<&T> {
     items.iter().filter(|i| !matches!(state(i), "deleted" | "deleting" | "disassociated")).collect()
 }
 
