@@ -23,28 +23,16 @@ fn prefixes(cidrs: &[String]) -> Option<Vec<RouteFilterPrefix>> {
     (!cidrs.is_empty()).then(|| cidrs.iter().map(|c| RouteFilterPrefix::builder().cidr(c).build()).collect())
 }
 
-impl DirectConnect {
-    pub(crate) fn new(client: Client, aws: Aws, region: String) -> Self {
-        Self { client, aws, region }
+impl Aws {
+    /// The Direct Connect adapter for one region.
+    pub async fn direct_connect(&self, region: &str) -> DirectConnect {
+        let client = self.client(SERVICE, region, |c| crate::sdk::client!(aws_sdk_directconnect, c)).await;
+        DirectConnect { client, aws: self.clone(), region: region.to_string() }
     }
+}
 
-    async fn call<T, E>(
-        &self,
-        operation: &'static str,
-        mutating: bool,
-        request: impl std::future::Future<
-            Output = Result<
-                T,
-                aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
-            >,
-        >,
-    ) -> Result<T, AwsError>
-    where
-        T: aws_types::request_id::RequestId,
-        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        self.aws.call(SERVICE, &self.region, operation, mutating, request).await
-    }
+impl DirectConnect {
+    crate::sdk::adapter_call!(SERVICE);
 
     /// Every association of a Direct Connect gateway with `transit_gateway_id`.
     pub async fn associations(&self, transit_gateway_id: &str) -> Result<Vec<Association>, AwsError> {

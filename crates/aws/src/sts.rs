@@ -6,35 +6,20 @@ use crate::{Aws, AwsError, GLOBAL_REGION};
 /// Every call here is an STS call (the IAM policy test maps calls to actions by this).
 const SERVICE: &str = "sts";
 
-struct Sts<'a> {
-    aws: &'a Aws,
+struct Sts {
+    aws: Aws,
     client: aws_sdk_sts::Client,
+    region: String,
 }
 
-impl Sts<'_> {
-    async fn call<T, E>(
-        &self,
-        operation: &'static str,
-        mutating: bool,
-        request: impl std::future::Future<
-            Output = Result<
-                T,
-                aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
-            >,
-        >,
-    ) -> Result<T, AwsError>
-    where
-        T: aws_types::request_id::RequestId,
-        E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        self.aws.call(SERVICE, GLOBAL_REGION, operation, mutating, request).await
-    }
+impl Sts {
+    crate::sdk::adapter_call!(SERVICE);
 }
 
 /// GetCallerIdentity's account.
 pub(crate) async fn caller_account(aws: &Aws) -> Result<String, AwsError> {
-    let config = aws.config(GLOBAL_REGION).await;
-    let sts = Sts { aws, client: crate::sdk::client!(aws_sdk_sts, &config) };
+    let client = aws.client(SERVICE, GLOBAL_REGION, |c| crate::sdk::client!(aws_sdk_sts, c)).await;
+    let sts = Sts { aws: aws.clone(), client, region: GLOBAL_REGION.into() };
     let out = sts.call("GetCallerIdentity", false, sts.client.get_caller_identity().send()).await?;
     out.account().map(str::to_string).ok_or_else(|| AwsError::malformed("GetCallerIdentity", "no account"))
 }

@@ -51,6 +51,8 @@ pub struct Context {
     pub recorder: Recorder,
     pub ready: Arc<AtomicBool>,
     pub journal: Journal,
+    /// What each object's references published at its last reconcile (by UID).
+    pub followed: Journal,
     /// Consecutive failures per object, for exponential backoff; an entry goes with the next
     /// success.
     failures: Mutex<HashMap<String, u32>>,
@@ -68,6 +70,7 @@ impl Context {
             settings,
             ready: Arc::new(AtomicBool::new(false)),
             journal: Journal::default(),
+            followed: Journal::default(),
             failures: Mutex::default(),
         }
     }

@@ -46,7 +46,11 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
     let leftovers = r.intents();
     let legacy = r.status().is_some_and(|s| s.resources().is_empty() && K::legacy_status(s));
     let mut known = r.known();
+    // A converged object's check reads a shared snapshot; what it then changes is a drift repair,
+    // unless what its references publish changed since its last reconcile (it is following them).
     let drift = r.was_ready() && leftovers.is_empty();
+    let references = hub.registry.published_digest(&owner.namespace, &obj.references());
+    let repair = drift && ctx.followed.get::<u64>(&owner.uid).is_none_or(|d| d == references);
     let how = Observe { known: &known, search: !leftovers.is_empty() || legacy, drift };
     let mut observed = match obj.observe(&cx, &region, how).await {
         Ok(o) => o,
@@ -94,7 +98,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
         ctx.aws.record_change(&owner.uid).await;
         tracing::info!(kind = K::KIND, namespace = %owner.namespace, name = %owner.name, %region, pass, steps = planned.plan.steps.len(), "executing plan");
         let execution = ctx.aws.execute(&region, &planned.plan, &tokens).await;
-        r.changes(&execution, drift).await;
+        r.changes(&execution, repair).await;
         let outcomes = execution.create_outcomes(&planned.plan);
         intents = intent::settle(recorded, &outcomes, &intent::now());
         for e in &execution.executed {
@@ -151,6 +155,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
     let report = Report { ready: Some(readiness), sync };
     let wait = open.wait(&now, window).or_else(|| (!intents.is_empty()).then_some(window));
     r.write(&report, Some(fields), Some(inventory), Some(intents)).await?;
+    ctx.followed.put(&owner.uid, references);
     Ok(Action::requeue(match (ready, wait) {
         (_, Some(w)) => w.max(Duration::from_millis(500)),
         (true, None) => ctx.settings.resync,

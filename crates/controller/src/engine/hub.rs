@@ -67,11 +67,15 @@ impl<K: Kind> Index for Store<K> {
     }
 }
 
-/// Every kind's cache.
+/// What each object publishes now, by (kind, namespace, name).
+type Published = Arc<Mutex<HashMap<(&'static str, String, String), u64>>>;
+
+/// Every kind's cache, and what each object last published.
 #[derive(Default)]
 pub struct Registry {
     stores: HashMap<TypeId, Box<dyn Any + Send + Sync>>,
     indexes: Vec<Box<dyn Index>>,
+    published: Published,
 }
 
 impl Registry {
@@ -84,6 +88,17 @@ impl Registry {
     pub fn get<K: Kind>(&self, namespace: &str, name: &str) -> Option<Arc<K>> {
         let store = self.stores.get(&TypeId::of::<K>())?.downcast_ref::<Store<K>>()?;
         store.get(&ObjectRef::new(name).within(namespace))
+    }
+
+    /// A digest of what the objects `references` name (in `namespace`) publish now: it changes
+    /// when one of them publishes something new, appears or goes.
+    pub fn published_digest(&self, namespace: &str, references: &[Reference]) -> u64 {
+        let published = self.published.lock().expect("published digests");
+        let seen: Vec<Option<u64>> = references
+            .iter()
+            .map(|r| published.get(&(r.kind, namespace.to_string(), r.name.clone())).copied())
+            .collect();
+        digest(&seen)
     }
 
     /// Objects of every kind that reference `kind/name` in `namespace`, sorted.
@@ -124,12 +139,14 @@ impl Engine {
         let subscriber = writer.subscribe().expect("a shared store can be subscribed");
         self.registry.add::<K>(reader.clone());
         let changes = self.changes.clone();
+        let published = self.registry.published.clone();
         self.starters.push(Box::new(move |hub, config| {
             Box::pin(async move {
-                tokio::spawn(publish::<K>(api, writer, changes));
-                tokio::spawn(count_objects(reader.clone(), hub.ctx.metrics.clone()));
+                tokio::spawn(publish::<K>(api, writer, changes, published));
+                let seen = SeenKeys::default();
+                tokio::spawn(count_objects(reader.clone(), hub.ctx.metrics.clone(), seen.clone()));
                 let triggers = dependency_triggers::<K>(&hub, reader.clone());
-                Controller::for_shared_stream(spec_changes(subscriber), reader)
+                Controller::for_shared_stream(spec_changes(subscriber, seen), reader)
                     .with_config(config)
                     .reconcile_on(triggers)
                     .shutdown_on_signal()
@@ -159,7 +176,12 @@ fn digest(value: &impl Hash) -> u64 {
 }
 
 /// Drives the kind's watch into its cache, telling other kinds what changed for them.
-async fn publish<K: Kind>(api: Api<K>, writer: reflector::store::Writer<K>, changes: broadcast::Sender<Change>) {
+async fn publish<K: Kind>(
+    api: Api<K>,
+    writer: reflector::store::Writer<K>,
+    changes: broadcast::Sender<Change>,
+    published_now: Published,
+) {
     // The cache keeps every object; managed fields are most of an object's size and unused.
     let stream = watcher(api, watcher::Config::default())
         .default_backoff()
@@ -178,6 +200,11 @@ async fn publish<K: Kind>(api: Api<K>, writer: reflector::store::Writer<K>, chan
             }
         };
         let uid = obj.uid().unwrap_or_default();
+        let key = (K::KIND, obj.namespace().unwrap_or_default(), obj.name_any());
+        match deleted {
+            true => published_now.lock().expect("published digests").remove(&key),
+            false => published_now.lock().expect("published digests").insert(key, obj.published()),
+        };
         let now = (obj.published(), digest(&(obj.holds(), obj.meta().deletion_timestamp.is_some())));
         let before = if deleted { last.remove(&uid) } else { last.insert(uid, now) };
         let (published, holds) = match before {
@@ -200,11 +227,16 @@ async fn publish<K: Kind>(api: Api<K>, writer: reflector::store::Writer<K>, chan
     }
 }
 
+/// The last trigger key seen per object UID; pruned to the cache's objects.
+type SeenKeys = Arc<Mutex<HashMap<String, u64>>>;
+
 /// The kind's own objects, only when something a reconcile acts on changed: the spec
 /// (generation), deletion, finalizers or the pause annotation. Status writes, the controller's
 /// own included, trigger nothing.
-fn spec_changes<K: Kind>(objects: impl Stream<Item = Arc<K>> + Send + 'static) -> impl Stream<Item = Arc<K>> + Send {
-    let seen: Mutex<HashMap<String, u64>> = Mutex::default();
+fn spec_changes<K: Kind>(
+    objects: impl Stream<Item = Arc<K>> + Send + 'static,
+    seen: SeenKeys,
+) -> impl Stream<Item = Arc<K>> + Send {
     objects.filter(move |o| {
         let key = digest(&(
             o.meta().generation,
@@ -259,11 +291,15 @@ fn dependency_triggers<K: Kind>(hub: &Hub, store: Store<K>) -> impl Stream<Item 
 /// How often the objects gauge is refreshed from the cache.
 const OBJECT_COUNT_PERIOD: std::time::Duration = std::time::Duration::from_secs(5);
 
-/// Keeps `securecart_objects{kind,ready}` in step with the cache of `K`.
-async fn count_objects<K: Kind>(store: Store<K>, metrics: Metrics) {
+/// Keeps `securecart_objects{kind,ready}` in step with the cache of `K`, and forgets the trigger
+/// keys of objects that are gone.
+async fn count_objects<K: Kind>(store: Store<K>, metrics: Metrics, seen: SeenKeys) {
     loop {
         let mut counts = [("True", 0i64), ("False", 0), ("Unknown", 0)];
-        for obj in store.state() {
+        let objects = store.state();
+        let live: std::collections::HashSet<String> = objects.iter().filter_map(|o| o.uid()).collect();
+        seen.lock().expect("trigger keys").retain(|uid, _| live.contains(uid));
+        for obj in objects {
             let state = ready_state(&*obj);
             if let Some(entry) = counts.iter_mut().find(|(s, _)| *s == state) {
                 entry.1 += 1;

@@ -139,7 +139,8 @@ impl<'a, K: Kind> Reporter<'a, K> {
         Error::Aws(error)
     }
 
-    /// One Event per AWS change; drift repairs are also counted.
+    /// One Event per AWS change (Kubernetes merges alike ones into a series); drift repairs are
+    /// also counted.
     pub async fn changes(&self, execution: &Execution, drift: bool) {
         for step in &execution.executed {
             let reason = if drift {

@@ -107,5 +107,6 @@ pub(super) async fn cleanup<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Re
 /// What this process remembers of an object, dropped once it is gone.
 async fn forget(hub: &Hub, uid: &str) {
     hub.ctx.journal.remove(uid);
+    hub.ctx.followed.remove(uid);
     hub.ctx.aws.forget(uid).await;
 }

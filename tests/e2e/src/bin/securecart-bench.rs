@@ -13,8 +13,8 @@ use kube::{Api, ResourceExt};
 use securecart_api::{PrivateEndpoint, VpcTier};
 use securecart_e2e::{Result, TestEnv, condition, create_emulator_bucket, spec, wait_for};
 use securecart_plan::Owner;
-use securecart_plan::endpoint::{self, TierSubnet, VpcTierView};
 use securecart_plan::network::{self, DefaultRoute, Observed};
+use securecart_plan::private_endpoint::{self, TierSubnet, VpcTierView};
 use securecart_plan::vpc_tier::{self, Zone};
 use securecart_plan::{Context, InUse, Known};
 use serde::Serialize;
@@ -167,8 +167,9 @@ fn minimum_endpoint(pe: &PrivateEndpoint, vt: &VpcTier) -> u64 {
             .collect(),
     };
     let owner = bench_owner();
-    endpoint::desired(&pe.spec, &owner, &view)
-        .map(|d| endpoint::plan(Some(&d), &owner, &endpoint::Observed::default()).steps.len() as u64)
+    let cx = Context { owner: &owner, known: &Known::new(), in_use: &InUse::new() };
+    private_endpoint::desired(&pe.spec, &owner, &view)
+        .map(|d| private_endpoint::plan(Some(&d), &cx, &private_endpoint::Observed::default()).steps.len() as u64)
         .unwrap_or(0)
 }
 
