@@ -23,6 +23,20 @@ fn prefixes(cidrs: &[String]) -> Option<Vec<RouteFilterPrefix>> {
     (!cidrs.is_empty()).then(|| cidrs.iter().map(|c| RouteFilterPrefix::builder().cidr(c).build()).collect())
 }
 
+fn association(a: &aws_sdk_directconnect::types::DirectConnectGatewayAssociation) -> Option<Association> {
+    Some(Association {
+        id: a.association_id()?.into(),
+        gateway_id: a.direct_connect_gateway_id().unwrap_or_default().into(),
+        associated_gateway_id: a.associated_gateway().and_then(|g| g.id()).unwrap_or_default().into(),
+        state: a.association_state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+        allowed_prefixes: a
+            .allowed_prefixes_to_direct_connect_gateway()
+            .iter()
+            .filter_map(|p| p.cidr().map(str::to_string))
+            .collect(),
+    })
+}
+
 impl Aws {
     /// The Direct Connect adapter for one region.
     pub async fn direct_connect(&self, region: &str) -> DirectConnect {
@@ -36,9 +50,7 @@ impl DirectConnect {
 
     /// Every association of a Direct Connect gateway with `transit_gateway_id`.
     pub async fn associations(&self, transit_gateway_id: &str) -> Result<Vec<Association>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        crate::ec2::paged(move |token| async move {
             let page = self
                 .call(
                     "DescribeDirectConnectGatewayAssociations",
@@ -50,24 +62,10 @@ impl DirectConnect {
                         .send(),
                 )
                 .await?;
-            out.extend(page.direct_connect_gateway_associations().iter().filter_map(|a| {
-                Some(Association {
-                    id: a.association_id()?.into(),
-                    gateway_id: a.direct_connect_gateway_id().unwrap_or_default().into(),
-                    associated_gateway_id: a.associated_gateway().and_then(|g| g.id()).unwrap_or_default().into(),
-                    state: a.association_state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    allowed_prefixes: a
-                        .allowed_prefixes_to_direct_connect_gateway()
-                        .iter()
-                        .filter_map(|p| p.cidr().map(str::to_string))
-                        .collect(),
-                })
-            }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+            let items = page.direct_connect_gateway_associations().iter().filter_map(association).collect();
+            Ok((items, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     pub(crate) async fn run(&self, step: &Step, created: &HashMap<String, String>) -> Result<Output, AwsError> {

@@ -22,6 +22,7 @@ use crate::{Aws, AwsError, Output};
 pub use network::NetworkScope;
 pub use peering::PeeringScope;
 pub use transit::HubScope;
+pub(crate) use transit::paged;
 
 const SERVICE: &str = "ec2";
 

@@ -83,30 +83,28 @@ impl Ec2 {
     }
 
     async fn describe_peering_connections(&self, ids: Option<Vec<String>>) -> Result<Vec<Connection>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        let wanted = ids.as_ref();
+        let mut out = super::transit::paged(move |token| async move {
             let page = self
                 .call(
                     "DescribeVpcPeeringConnections",
                     false,
                     self.client
                         .describe_vpc_peering_connections()
-                        .set_vpc_peering_connection_ids(ids.clone())
+                        .set_vpc_peering_connection_ids(wanted.cloned())
                         .set_next_token(token)
                         .send(),
                 )
                 .await?;
-            out.extend(page.vpc_peering_connections().iter().filter_map(connection));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                // Filters an API ignores change nothing: keep only what was asked for.
-                if let Some(ids) = &ids {
-                    out.retain(|c| ids.contains(&c.id));
-                }
-                return Ok(out);
-            }
+            let items = page.vpc_peering_connections().iter().filter_map(connection).collect();
+            Ok((items, page.next_token().map(str::to_string)))
+        })
+        .await?;
+        // Filters an API ignores change nothing: keep only what was asked for.
+        if let Some(ids) = wanted {
+            out.retain(|c| ids.contains(&c.id));
         }
+        Ok(out)
     }
 
     /// Route tables by ID, with their routes.
@@ -177,30 +175,18 @@ impl Ec2 {
                 self.call("ModifyVpcPeeringConnectionOptions", true, request.send()).await?;
                 Ok(Output::none())
             }
-            Step::CreateRoute { route_table_id, destination, connection, .. } => {
-                self.call(
-                    "CreateRoute",
-                    true,
-                    c.create_route()
-                        .route_table_id(route_table_id)
-                        .destination_cidr_block(destination)
-                        .vpc_peering_connection_id(resolve(connection)?)
-                        .send(),
-                )
-                .await?;
-                Ok(Output::none())
-            }
-            Step::ReplaceRoute { route_table_id, destination, connection, .. } => {
-                self.call(
-                    "ReplaceRoute",
-                    true,
-                    c.replace_route()
-                        .route_table_id(route_table_id)
-                        .destination_cidr_block(destination)
-                        .vpc_peering_connection_id(resolve(connection)?)
-                        .send(),
-                )
-                .await?;
+            Step::CreateRoute { route_table_id, destination, connection, .. }
+            | Step::ReplaceRoute { route_table_id, destination, connection, .. } => {
+                let connection = resolve(connection)?;
+                if matches!(step, Step::ReplaceRoute { .. }) {
+                    let request = c.replace_route().route_table_id(route_table_id).destination_cidr_block(destination);
+                    let request = request.vpc_peering_connection_id(connection);
+                    self.call("ReplaceRoute", true, request.send()).await?;
+                } else {
+                    let request = c.create_route().route_table_id(route_table_id).destination_cidr_block(destination);
+                    let request = request.vpc_peering_connection_id(connection);
+                    self.call("CreateRoute", true, request.send()).await?;
+                }
                 Ok(Output::none())
             }
             Step::DeleteRoute { route_table_id, destination, .. } => gone(

@@ -44,6 +44,24 @@ fn known_ids(known: &Known, is: impl Fn(&str) -> bool) -> Vec<String> {
     known.iter().filter(|(c, _)| is(c)).map(|(_, id)| id.clone()).collect()
 }
 
+/// Every page of a paginated Describe: `page(token)` answers one page's items and the next token.
+pub(crate) async fn paged<T, F, Fut>(mut page: F) -> Result<Vec<T>, AwsError>
+where
+    F: FnMut(Option<String>) -> Fut,
+    Fut: std::future::Future<Output = Result<(Vec<T>, Option<String>), AwsError>>,
+{
+    let mut out = Vec::new();
+    let mut token = None;
+    loop {
+        let (items, next) = page(token).await?;
+        out.extend(items);
+        match next {
+            Some(next) => token = Some(next),
+            None => return Ok(out),
+        }
+    }
+}
+
 /// A read by ID naming something deleted behind the controller's back fails whole: fall back to
 /// the owner's tag.
 async fn by_id_or_tag<T, F, Fut>(ids: Vec<String>, search: bool, read: F) -> Result<Vec<T>, AwsError>
@@ -150,9 +168,7 @@ impl Ec2 {
         vpc_id: &str,
         hub_tables: &[String],
     ) -> Result<Vec<VpcAttachment>, AwsError> {
-        let mut attachments = Vec::new();
-        let mut token = None;
-        loop {
+        let mut attachments = paged(move |token| async move {
             let page = self
                 .call(
                     "DescribeTransitGatewayVpcAttachments",
@@ -164,24 +180,26 @@ impl Ec2 {
                         .send(),
                 )
                 .await?;
-            attachments.extend(page.transit_gateway_vpc_attachments().iter().filter_map(|a| {
-                Some(VpcAttachment {
-                    id: a.transit_gateway_attachment_id()?.into(),
-                    transit_gateway_id: a.transit_gateway_id().unwrap_or_default().into(),
-                    vpc_id: a.vpc_id().unwrap_or_default().into(),
-                    subnet_ids: a.subnet_ids().to_vec(),
-                    state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    created: time(a.creation_time()),
-                    tags: tags_of(a.tags()),
-                    association: None,
-                    propagations: Vec::new(),
+            let items: Vec<_> = page
+                .transit_gateway_vpc_attachments()
+                .iter()
+                .filter_map(|a| {
+                    Some(VpcAttachment {
+                        id: a.transit_gateway_attachment_id()?.into(),
+                        transit_gateway_id: a.transit_gateway_id().unwrap_or_default().into(),
+                        vpc_id: a.vpc_id().unwrap_or_default().into(),
+                        subnet_ids: a.subnet_ids().to_vec(),
+                        state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        created: time(a.creation_time()),
+                        tags: tags_of(a.tags()),
+                        association: None,
+                        propagations: Vec::new(),
+                    })
                 })
-            }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                break;
-            }
-        }
+                .collect();
+            Ok((items, page.next_token().map(str::to_string)))
+        })
+        .await?;
         attachments.retain(|a| a.vpc_id == vpc_id && a.state != "deleted");
         if attachments.is_empty() {
             return Ok(attachments);
@@ -206,62 +224,65 @@ impl Ec2 {
         ids: Option<Vec<String>>,
         uid: &str,
     ) -> Result<Vec<transit::TransitGateway>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        let ids = ids.as_ref();
+        let out = paged(move |token| async move {
             let request = self.client.describe_transit_gateways().set_next_token(token);
-            let request = match &ids {
+            let request = match ids {
                 Some(ids) => request.set_transit_gateway_ids(Some(ids.clone())),
                 None => request.filters(owner_filter(uid)),
             };
             let page = self.call("DescribeTransitGateways", false, request.send()).await?;
-            out.extend(page.transit_gateways().iter().filter_map(|g| {
-                Some(transit::TransitGateway {
-                    id: g.transit_gateway_id()?.into(),
-                    state: g.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    amazon_side_asn: g.options().and_then(|o| o.amazon_side_asn()).and_then(|a| u32::try_from(a).ok()),
-                    created: time(g.creation_time()),
-                    tags: tags_of(g.tags()),
+            let items: Vec<_> = page
+                .transit_gateways()
+                .iter()
+                .filter_map(|g| {
+                    Some(transit::TransitGateway {
+                        id: g.transit_gateway_id()?.into(),
+                        state: g.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        amazon_side_asn: g
+                            .options()
+                            .and_then(|o| o.amazon_side_asn())
+                            .and_then(|a| u32::try_from(a).ok()),
+                        created: time(g.creation_time()),
+                        tags: tags_of(g.tags()),
+                    })
                 })
-            }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(dedup(out, |g| &g.id));
-            }
-        }
+                .collect();
+            Ok((items, page.next_token().map(str::to_string)))
+        })
+        .await?;
+        Ok(dedup(out, |g| &g.id))
     }
 
     async fn describe_hub_route_tables(&self, which: HubTables<'_>) -> Result<Vec<RouteTable>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        paged(move |token| async move {
             let request = self.client.describe_transit_gateway_route_tables().set_next_token(token);
             let request = match which {
                 HubTables::Ids(ids) => request.set_transit_gateway_route_table_ids(Some(ids.to_vec())),
                 HubTables::OfGateway(id) => request.filters(filter("transit-gateway-id", id)),
             };
             let page = self.call("DescribeTransitGatewayRouteTables", false, request.send()).await?;
-            out.extend(page.transit_gateway_route_tables().iter().filter_map(|t| {
-                Some(RouteTable {
-                    id: t.transit_gateway_route_table_id()?.into(),
-                    transit_gateway_id: t.transit_gateway_id().unwrap_or_default().into(),
-                    state: t.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    created: time(t.creation_time()),
-                    tags: tags_of(t.tags()),
-                    ..RouteTable::default()
+            let items: Vec<_> = page
+                .transit_gateway_route_tables()
+                .iter()
+                .filter_map(|t| {
+                    Some(RouteTable {
+                        id: t.transit_gateway_route_table_id()?.into(),
+                        transit_gateway_id: t.transit_gateway_id().unwrap_or_default().into(),
+                        state: t.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        created: time(t.creation_time()),
+                        tags: tags_of(t.tags()),
+                        ..RouteTable::default()
+                    })
                 })
-            }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+                .collect();
+            Ok((items, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     async fn route_table_associations(&self, table: &str) -> Result<Vec<Link>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        paged(move |token| async move {
             let page = self
                 .call(
                     "GetTransitGatewayRouteTableAssociations",
@@ -273,23 +294,23 @@ impl Ec2 {
                         .send(),
                 )
                 .await?;
-            out.extend(page.associations().iter().filter_map(|a| {
-                Some(Link {
-                    attachment_id: a.transit_gateway_attachment_id()?.into(),
-                    state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            let items: Vec<_> = page
+                .associations()
+                .iter()
+                .filter_map(|a| {
+                    Some(Link {
+                        attachment_id: a.transit_gateway_attachment_id()?.into(),
+                        state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    })
                 })
-            }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+                .collect();
+            Ok((items, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     async fn route_table_propagations(&self, table: &str) -> Result<Vec<Link>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        paged(move |token| async move {
             let page = self
                 .call(
                     "GetTransitGatewayRouteTablePropagations",
@@ -301,17 +322,19 @@ impl Ec2 {
                         .send(),
                 )
                 .await?;
-            out.extend(page.transit_gateway_route_table_propagations().iter().filter_map(|a| {
-                Some(Link {
-                    attachment_id: a.transit_gateway_attachment_id()?.into(),
-                    state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+            let items: Vec<_> = page
+                .transit_gateway_route_table_propagations()
+                .iter()
+                .filter_map(|a| {
+                    Some(Link {
+                        attachment_id: a.transit_gateway_attachment_id()?.into(),
+                        state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                    })
                 })
-            }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+                .collect();
+            Ok((items, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     async fn static_routes(&self, table: &str) -> Result<Vec<Route>, AwsError> {
@@ -344,9 +367,7 @@ impl Ec2 {
     }
 
     async fn describe_attachments(&self, transit_gateway_id: &str) -> Result<Vec<Attachment>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        paged(move |token| async move {
             let page = self
                 .call(
                     "DescribeTransitGatewayAttachments",
@@ -358,27 +379,27 @@ impl Ec2 {
                         .send(),
                 )
                 .await?;
-            out.extend(page.transit_gateway_attachments().iter().filter_map(|a| {
-                Some(Attachment {
-                    id: a.transit_gateway_attachment_id()?.into(),
-                    transit_gateway_id: a.transit_gateway_id().unwrap_or_default().into(),
-                    resource_type: a.resource_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
-                    resource_id: a.resource_id().unwrap_or_default().into(),
-                    state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    tags: tags_of(a.tags()),
+            let items: Vec<_> = page
+                .transit_gateway_attachments()
+                .iter()
+                .filter_map(|a| {
+                    Some(Attachment {
+                        id: a.transit_gateway_attachment_id()?.into(),
+                        transit_gateway_id: a.transit_gateway_id().unwrap_or_default().into(),
+                        resource_type: a.resource_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
+                        resource_id: a.resource_id().unwrap_or_default().into(),
+                        state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        tags: tags_of(a.tags()),
+                    })
                 })
-            }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+                .collect();
+            Ok((items, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     async fn describe_peerings(&self) -> Result<Vec<PeeringAttachment>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
+        paged(move |token| async move {
             let page = self
                 .call(
                     "DescribeTransitGatewayPeeringAttachments",
@@ -386,25 +407,27 @@ impl Ec2 {
                     self.client.describe_transit_gateway_peering_attachments().set_next_token(token).send(),
                 )
                 .await?;
-            out.extend(page.transit_gateway_peering_attachments().iter().filter_map(|a| {
-                let requester = a.requester_tgw_info()?;
-                let accepter = a.accepter_tgw_info()?;
-                Some(PeeringAttachment {
-                    id: a.transit_gateway_attachment_id()?.into(),
-                    transit_gateway_id: requester.transit_gateway_id().unwrap_or_default().into(),
-                    peer_transit_gateway_id: accepter.transit_gateway_id().unwrap_or_default().into(),
-                    peer_region: accepter.region().unwrap_or_default().into(),
-                    peer_account_id: accepter.owner_id().unwrap_or_default().into(),
-                    state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
-                    created: time(a.creation_time()),
-                    tags: tags_of(a.tags()),
+            let items: Vec<_> = page
+                .transit_gateway_peering_attachments()
+                .iter()
+                .filter_map(|a| {
+                    let requester = a.requester_tgw_info()?;
+                    let accepter = a.accepter_tgw_info()?;
+                    Some(PeeringAttachment {
+                        id: a.transit_gateway_attachment_id()?.into(),
+                        transit_gateway_id: requester.transit_gateway_id().unwrap_or_default().into(),
+                        peer_transit_gateway_id: accepter.transit_gateway_id().unwrap_or_default().into(),
+                        peer_region: accepter.region().unwrap_or_default().into(),
+                        peer_account_id: accepter.owner_id().unwrap_or_default().into(),
+                        state: a.state().map(|s| s.as_str().to_string()).unwrap_or_default(),
+                        created: time(a.creation_time()),
+                        tags: tags_of(a.tags()),
+                    })
                 })
-            }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
+                .collect();
+            Ok((items, page.next_token().map(str::to_string)))
+        })
+        .await
     }
 
     async fn describe_customer_gateways(
