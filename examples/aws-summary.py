@@ -23,6 +23,12 @@ kinds = [
     ("Elastic IPs", ec2.describe_addresses()["Addresses"]),
     ("flow logs", ec2.describe_flow_logs()["FlowLogs"]),
     ("VPC endpoints", [e for e in ec2.describe_vpc_endpoints()["VpcEndpoints"] if e["State"].lower() != "deleted"]),
+    ("transit gateways", [g for g in ec2.describe_transit_gateways()["TransitGateways"] if g["State"] != "deleted"]),
+    ("hub route tables", [t for t in ec2.describe_transit_gateway_route_tables()["TransitGatewayRouteTables"] if t["State"] != "deleted"]),
+    ("hub attachments", [a for a in ec2.describe_transit_gateway_attachments()["TransitGatewayAttachments"] if a["State"] != "deleted"]),
+    ("customer gateways", [g for g in ec2.describe_customer_gateways()["CustomerGateways"] if g["State"] != "deleted"]),
+    ("VPN connections", [v for v in ec2.describe_vpn_connections()["VpnConnections"] if v["State"] != "deleted"]),
+    ("peering connections", [p for p in ec2.describe_vpc_peering_connections()["VpcPeeringConnections"] if p["Status"]["Code"] == "active"]),
 ]
 elb = boto3.client("elbv2", region_name=region)
 load_balancers = elb.describe_load_balancers()["LoadBalancers"]

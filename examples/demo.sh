@@ -28,6 +28,8 @@ echo "waiting for every object to be Ready..."
 kubectl wait --for=condition=Ready vpctier --all -n platform --timeout=180s
 kubectl wait --for=condition=Ready privateendpoint --all -n platform --timeout=180s
 kubectl wait --for=condition=Ready loadbalancerpolicy --all -n platform --timeout=180s
+kubectl wait --for=condition=Ready transitgateway --all -n platform --timeout=180s
+kubectl wait --for=condition=Ready vpcpeering --all -n platform --timeout=180s
 echo
 kubectl get securecart -n platform -o wide
 echo
@@ -38,5 +40,6 @@ The environment stays up to explore:
   source $dir/env               # kubectl and the AWS SDKs now point at the local control plane and emulator
   kubectl describe vpctier shop -n platform
   kubectl describe lbp storefront -n platform
+  kubectl describe tgw hub-use1 -n platform   # the hub: route tables, the office VPN, attached VpcTiers
   make down                     # stop everything
 TXT

@@ -5,11 +5,11 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use crate::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
+use crate::{LoadBalancerPolicy, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
 
 /// The CRD of every kind, in the order they were added.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![VpcTier::crd(), LoadBalancerPolicy::crd(), PrivateEndpoint::crd()]
+    vec![VpcTier::crd(), LoadBalancerPolicy::crd(), PrivateEndpoint::crd(), TransitGateway::crd(), VpcPeering::crd()]
 }
 
 /// (kind, plural) of every kind.

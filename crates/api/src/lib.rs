@@ -7,12 +7,16 @@ pub mod kinds;
 pub mod load_balancer_policy;
 pub mod private_endpoint;
 pub mod tags;
+pub mod transit_gateway;
+pub mod vpc_peering;
 pub mod vpc_tier;
 
 pub use common::{CommonStatus, CreateIntent, OwnedResource};
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 pub use load_balancer_policy::*;
 pub use private_endpoint::*;
+pub use transit_gateway::*;
+pub use vpc_peering::*;
 pub use vpc_tier::*;
 
 /// The API group of every kind here.
@@ -41,4 +45,4 @@ pub enum DeletionPolicy {
     Retain,
 }
 
-common_status!(VpcTierStatus, PrivateEndpointStatus, LoadBalancerPolicyStatus);
+common_status!(VpcTierStatus, PrivateEndpointStatus, LoadBalancerPolicyStatus, TransitGatewayStatus, VpcPeeringStatus);

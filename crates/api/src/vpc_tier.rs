@@ -72,6 +72,10 @@ pub struct VpcTierSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_logs: Option<FlowLogs>,
 
+    /// Attach the VPC to a TransitGateway in the same namespace and region.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transit_gateway: Option<VpcTransitGateway>,
+
     /// Tags added to every AWS resource, besides the ownership tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(length(max = 30))]
@@ -81,6 +85,42 @@ pub struct VpcTierSpec {
     /// Delete (default) or Retain the AWS resources when the object is deleted.
     #[serde(default)]
     pub deletion_policy: DeletionPolicy,
+}
+
+/// The VPC's attachment to a TransitGateway: in which tier's subnets, with which association and
+/// propagations, and which routes in the VpcTier's own route tables lead to the hub.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct VpcTransitGateway {
+    /// The TransitGateway, in the same namespace and region; it cannot be deleted while attached.
+    #[serde(rename = "ref")]
+    pub transit_gateway_ref: crate::LocalObjectRef,
+    /// The attachment uses this tier's subnet in every zone.
+    #[schemars(length(min = 1, max = 32))]
+    pub tier: String,
+    /// The hub route table the attachment is associated with.
+    #[schemars(length(min = 1, max = 32))]
+    pub route_table: String,
+    /// Hub route tables this VPC's CIDR is propagated to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20), inner(length(max = 32)))]
+    pub propagate_to: Vec<String>,
+    /// Routes in the VpcTier's own route tables to the hub.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    pub routes: Vec<TransitGatewayRoute>,
+}
+
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TransitGatewayRoute {
+    /// The destination CIDR block, e.g. 10.0.0.0/8.
+    #[x_kube(validation = Rule::new("isCIDR(self) && cidr(self).ip().family() == 4").message("routes[].destination must be an IPv4 CIDR block"))]
+    #[schemars(length(max = 18))]
+    pub destination: String,
+    /// The tiers whose route tables get the route.
+    #[schemars(length(min = 1, max = 8), inner(length(max = 32)))]
+    pub tiers: Vec<String>,
 }
 
 /// An Availability Zone name such as `us-east-1a`.
@@ -191,6 +231,22 @@ pub struct VpcTierStatus {
     pub nat_gateways: Vec<NatGatewayStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub flow_log_id: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub transit_gateway_attachment: Option<TransitGatewayAttachmentStatus>,
+}
+
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct TransitGatewayAttachmentStatus {
+    pub attachment_id: String,
+    pub transit_gateway_id: String,
+    pub state: String,
+    /// The hub route table it is associated with, once it is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub route_table_id: Option<String>,
+    /// The hub route tables it propagates to.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub propagated_to: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]

@@ -59,6 +59,7 @@ impl AwsError {
             "WAFInternalErrorException",
             "InternalErrorException",
             "ServiceUnavailableException",
+            "DirectConnectServerException",
         ];
         const EXISTS: &[&str] =
             &["HealthCheckAlreadyExists", "WAFDuplicateItemException", "ResourceAlreadyExistsException"];
@@ -161,6 +162,17 @@ pub fn classify(code: &str) -> ErrorKind {
         "LimitsExceededException",
         // A token reused with other parameters: the spec changed under a pending create.
         "IdempotentParameterMismatch",
+        // Transit gateways, VPN and peering
+        "TransitGatewayLimitExceeded",
+        "TransitGatewayRouteTableLimitExceeded",
+        "TransitGatewayAttachmentLimitExceeded",
+        "CustomerGatewayLimitExceeded",
+        "VpnConnectionLimitExceeded",
+        "VpcPeeringConnectionLimitExceeded",
+        "InvalidVpcPeeringConnectionID.Malformed",
+        // Direct Connect answers a request it will never accept (a gateway of another account,
+        // prefixes out of range) so.
+        "DirectConnectClientException",
     ];
     // The resource is not there (deleting it is success; observing finds nothing).
     const NOT_FOUND: &[&str] = &[
@@ -231,6 +243,10 @@ mod tests {
         assert_eq!(classify("OptimisticLockException"), ErrorKind::Retryable, "a race, not a spec error");
         assert_eq!(classify("WAFDuplicateItemException"), ErrorKind::Retryable, "a race, not a spec error");
         assert_eq!(classify("IdempotentParameterMismatch"), ErrorKind::Terminal);
+        assert_eq!(classify("InvalidTransitGatewayAttachmentID.NotFound"), ErrorKind::NotFound);
+        assert_eq!(classify("IncorrectState"), ErrorKind::Retryable, "an attachment still settling");
+        assert_eq!(classify("TransitGatewayLimitExceeded"), ErrorKind::Terminal);
+        assert_eq!(classify("DirectConnectClientException"), ErrorKind::Terminal);
     }
 
     #[test]

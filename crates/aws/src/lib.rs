@@ -4,6 +4,7 @@
 //! timeouts, adaptive retries and an attempt counter.
 
 mod clients;
+pub mod direct_connect;
 pub mod ec2;
 pub mod elbv2;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod metrics;
 pub mod route53;
 pub mod sdk;
 pub mod shield;
+mod sts;
 pub mod throttle;
 pub mod wafv2;
 
@@ -24,7 +26,8 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
-use securecart_plan::{Output, Plan, Step};
+use securecart_plan::plan::PlanStep;
+use securecart_plan::{Location, Output, Plan, Step};
 use tokio::sync::Mutex;
 
 pub use error::{AwsError, ErrorKind};
@@ -47,7 +50,13 @@ struct Inner {
     limits: throttle::RateLimits,
     sdk_limits: Limits,
     configs: Mutex<HashMap<String, aws_config::SdkConfig>>,
+    /// Configurations with an assumed role's credentials, per region and role.
+    role_configs: Mutex<HashMap<Location, aws_config::SdkConfig>>,
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+    /// EC2 clients of other accounts, per region and role.
+    role_ec2: Mutex<HashMap<Location, aws_sdk_ec2::Client>>,
+    /// The account of the controller's own credentials, once asked.
+    account_id: Mutex<Option<String>>,
     /// Other services' clients, by (service, region).
     clients: Mutex<HashMap<(&'static str, String), clients::Cached>>,
     /// Region-wide reads shared by the drift checks of one kind's objects, by (what, region).
@@ -75,7 +84,10 @@ impl Aws {
                 limits: throttle::RateLimits::new(rate_scale),
                 sdk_limits: limits,
                 configs: Mutex::default(),
+                role_configs: Mutex::default(),
                 ec2: Mutex::default(),
+                role_ec2: Mutex::default(),
+                account_id: Mutex::default(),
                 clients: Mutex::default(),
                 shared: Mutex::default(),
                 zones: Mutex::default(),
@@ -100,6 +112,42 @@ impl Aws {
         c
     }
 
+    /// The SDK configuration of a location: its region, with the credentials of the role it
+    /// names (assumed through STS; the client's identity cache keeps them until they expire).
+    pub(crate) async fn config_at(&self, location: &Location) -> aws_config::SdkConfig {
+        let base = self.config(&location.region).await;
+        let Some(role) = &location.role_arn else { return base };
+        let mut configs = self.inner.role_configs.lock().await;
+        if let Some(c) = configs.get(location) {
+            return c.clone();
+        }
+        let c = sdk::assume_role(&base, &location.region, role).await;
+        configs.insert(location.clone(), c.clone());
+        c
+    }
+
+    /// The EC2 adapter for a location: another region, or another account through a role.
+    pub async fn ec2_at(&self, location: &Location) -> ec2::Ec2 {
+        if location.role_arn.is_none() {
+            return self.ec2(&location.region).await;
+        }
+        let config = self.config_at(location).await;
+        let mut clients = self.inner.role_ec2.lock().await;
+        let client = clients.entry(location.clone()).or_insert_with(|| sdk::client!(aws_sdk_ec2, &config)).clone();
+        ec2::Ec2::new(client, self.clone(), location.region.clone())
+    }
+
+    /// The account the controller's own credentials are in (STS GetCallerIdentity, asked once).
+    pub async fn account_id(&self) -> Result<String, AwsError> {
+        let mut cached = self.inner.account_id.lock().await;
+        if let Some(id) = cached.as_ref() {
+            return Ok(id.clone());
+        }
+        let id = sts::caller_account(self).await?;
+        *cached = Some(id.clone());
+        Ok(id)
+    }
+
     /// The EC2 adapter for one region.
     pub async fn ec2(&self, region: &str) -> ec2::Ec2 {
         let config = self.config(region).await;
@@ -112,9 +160,17 @@ impl Aws {
     /// idempotency tokens of its creates, by component.
     pub async fn execute(&self, region: &str, plan: &Plan<Step>, tokens: &BTreeMap<String, String>) -> Execution {
         let ec2 = self.ec2(region).await;
-        let ec2 = &ec2;
+        // Steps that run elsewhere (the accepter side of a peering) get that location's client.
+        let mut elsewhere: HashMap<Location, ec2::Ec2> = HashMap::new();
+        for location in plan.steps.iter().filter_map(|s| s.location()) {
+            if !elsewhere.contains_key(location) {
+                elsewhere.insert(location.clone(), self.ec2_at(location).await);
+            }
+        }
+        let (ec2, elsewhere) = (&ec2, &elsewhere);
         execute::execute(region, plan, |step, created| async move {
             let token = securecart_plan::plan::PlanStep::creates(step).and_then(|c| tokens.get(c)).map(String::as_str);
+            let ec2_there = step.location().and_then(|l| elsewhere.get(l)).unwrap_or(ec2);
             match step {
                 Step::Network(s) => ec2.run_network(s, &created, token).await,
                 Step::SecurityGroup(s) => ec2.run_security_group(s, &created).await,
@@ -125,6 +181,9 @@ impl Aws {
                 // Shield and Route 53 are global.
                 Step::Shield(s) => self.shield().await.run(s).await,
                 Step::Route53(s) => self.route53().await.run(s, token).await,
+                Step::Transit(s) => ec2_there.run_transit(s, &created).await,
+                Step::Peering(s) => ec2_there.run_peering(s, &created).await,
+                Step::DirectConnect(s) => self.direct_connect(region).await.run(s, &created).await,
             }
         })
         .await

@@ -52,6 +52,18 @@ pub(crate) async fn load(region: &str, limits: &Limits) -> aws_config::SdkConfig
         .await
 }
 
+/// `base` with the credentials of `role_arn`, assumed through STS from the base credentials.
+/// The provider asks STS again before they expire; the credentials are never logged.
+pub(crate) async fn assume_role(base: &aws_config::SdkConfig, region: &str, role_arn: &str) -> aws_config::SdkConfig {
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .session_name("securecart-operator")
+        .region(Region::new(region.to_string()))
+        .configure(base)
+        .build()
+        .await;
+    base.to_builder().credentials_provider(aws_types::sdk_config::SharedCredentialsProvider::new(provider)).build()
+}
+
 /// Calls and attempts made while running one plan step.
 #[derive(Debug, Default)]
 pub struct StepCalls {

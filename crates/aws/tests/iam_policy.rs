@@ -16,6 +16,8 @@ const IMPLICIT: &[&str] = &[
     "elasticloadbalancing:SetWebAcl",
     // The first load balancer of an account makes ELB create its service-linked role.
     "iam:CreateServiceLinkedRole",
+    // The credentials provider assumes the roles peerings name in other accounts.
+    "sts:AssumeRole",
 ];
 
 /// Mutating actions on two resources, one of which need not be the owner's: associating a web
@@ -33,6 +35,11 @@ const NOT_TAG_CONDITIONABLE: &[&str] = &[
     "route53:CreateHealthCheck",
     "route53:DeleteHealthCheck",
     "route53:UpdateHealthCheck",
+    // Associations carry no tags and the Direct Connect gateway is the user's: scoped to
+    // Direct Connect gateway ARNs; the controller only changes associations with its own hubs.
+    "directconnect:CreateDirectConnectGatewayAssociation",
+    "directconnect:DeleteDirectConnectGatewayAssociation",
+    "directconnect:UpdateDirectConnectGatewayAssociation",
 ];
 
 fn crate_dir() -> PathBuf {
@@ -48,6 +55,8 @@ fn iam_prefix(service: &str) -> Option<&'static str> {
         "route53" => "route53",
         "shield" => "shield",
         "acm" => "acm",
+        "directconnect" => "directconnect",
+        "sts" => "sts",
         _ => return None,
     })
 }

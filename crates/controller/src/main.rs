@@ -14,7 +14,7 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use kube::{Api, Client};
-use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
+use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
 
 use crate::context::{Context, Metrics, Settings};
 
@@ -211,6 +211,8 @@ async fn run_controllers(scope: &Scope, concurrency: u16, ctx: Arc<Context>) {
         .kind(scope.api::<VpcTier>())
         .kind(scope.api::<PrivateEndpoint>())
         .kind(scope.api::<LoadBalancerPolicy>())
+        .kind(scope.api::<TransitGateway>())
+        .kind(scope.api::<VpcPeering>())
         .start(concurrency)
         .await;
 }

@@ -4,24 +4,29 @@
 pub mod cidr;
 pub mod conditions;
 pub mod context;
+pub mod direct_connect;
 pub mod elbv2;
 pub mod intent;
 pub mod load_balancer_policy;
 pub mod network;
 pub mod owner;
+pub mod peering;
 pub mod plan;
 pub mod private_endpoint;
 pub mod route53;
 pub mod security_group;
 pub mod shield;
 pub mod step;
+pub mod transit;
+pub mod transit_gateway;
 pub mod vpc_endpoint;
+pub mod vpc_peering;
 pub mod vpc_tier;
 pub mod wafv2;
 
 pub use context::{Context, InUse};
 pub use owner::{Known, Owner, Tags};
-pub use plan::{Plan, Ref};
+pub use plan::{Location, Plan, Ref};
 pub use step::{Output, Step};
 
 /// A spec the controller cannot realise. The message names the field; no AWS call is made.

@@ -45,6 +45,36 @@ impl fmt::Display for Ref {
     }
 }
 
+/// Where a step runs when not in the plan's own region with the controller's own credentials:
+/// another region (the accepter side of a cross-region peering), or another account, reached by
+/// assuming `role_arn` through STS.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+pub struct Location {
+    pub region: String,
+    pub role_arn: Option<String>,
+}
+
+impl Location {
+    /// `region` with the controller's own credentials.
+    pub fn region(region: &str) -> Self {
+        Self { region: region.to_string(), role_arn: None }
+    }
+
+    /// None when this is just `region` with the controller's own credentials.
+    pub fn unless_home(self, region: &str) -> Option<Self> {
+        (self.region != region || self.role_arn.is_some()).then_some(self)
+    }
+}
+
+impl fmt::Display for Location {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.role_arn {
+            Some(role) => write!(f, "{} as {role}", self.region),
+            None => f.write_str(&self.region),
+        }
+    }
+}
+
 /// An AWS resource type, as the ordering graph names it: `service/type`, e.g. `ec2/subnet`.
 pub type Resource = &'static str;
 
@@ -71,6 +101,10 @@ pub trait PlanStep: fmt::Display {
     }
     /// Short, low-cardinality action label for events, metrics and the IAM check, e.g. `CreateSubnet`.
     fn action(&self) -> &'static str;
+    /// Where it runs; None: in the plan's region with the controller's own credentials.
+    fn location(&self) -> Option<&Location> {
+        None
+    }
 }
 
 /// Which resource types need which others, declared once per AWS service.

@@ -45,6 +45,9 @@ pub enum Step {
     Wafv2(crate::wafv2::Step),
     Shield(crate::shield::Step),
     Route53(crate::route53::Step),
+    Transit(crate::transit::Step),
+    DirectConnect(crate::direct_connect::Step),
+    Peering(crate::peering::Step),
 }
 
 macro_rules! each {
@@ -57,6 +60,9 @@ macro_rules! each {
             Step::Wafv2($s) => $e,
             Step::Shield($s) => $e,
             Step::Route53($s) => $e,
+            Step::Transit($s) => $e,
+            Step::DirectConnect($s) => $e,
+            Step::Peering($s) => $e,
         }
     };
 }
@@ -77,6 +83,9 @@ impl crate::plan::PlanStep for Step {
     fn action(&self) -> &'static str {
         each!(self, s => s.action())
     }
+    fn location(&self) -> Option<&crate::plan::Location> {
+        each!(self, s => s.location())
+    }
 }
 
 impl crate::plan::Ordered for Step {
@@ -89,6 +98,9 @@ impl crate::plan::Ordered for Step {
             crate::wafv2::ORDERING,
             crate::shield::ORDERING,
             crate::route53::ORDERING,
+            crate::transit::ORDERING,
+            crate::direct_connect::ORDERING,
+            crate::peering::ORDERING,
         ]
     }
 }

@@ -6,16 +6,21 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::Ipv4Net;
 use securecart_api::{
-    FlowLogs, NatGatewayMode, NatGatewayStatus, SubnetStatus, TierType, TrafficType, VpcTierSpec, VpcTierStatus,
+    FlowLogs, NatGatewayMode, NatGatewayStatus, SubnetStatus, TierType, TrafficType, TransitGatewayAttachmentStatus,
+    VpcTierSpec, VpcTierStatus, VpcTransitGateway,
 };
 
-use crate::InvalidSpec;
 use crate::cidr::{self, Request};
+use crate::context::Context;
 use crate::network::{
     DefaultRoute, Desired, DesiredFlowLog, DesiredNat, DesiredRouteTable, DesiredSubnet, FlowLogTarget, Observed,
     Subnet, components,
 };
 use crate::owner::{Owner, component};
+use crate::plan::Plan;
+use crate::step::Step;
+use crate::transit::{DesiredVpcAttachment, attachment};
+use crate::{InvalidSpec, network};
 
 const MAX_ZONES: usize = 6;
 
@@ -119,9 +124,116 @@ pub fn validate(spec: &VpcTierSpec) -> Result<(), InvalidSpec> {
     if let Some(key) = spec.tags.keys().find(|k| k.starts_with("aws:") || k.starts_with(securecart_api::tags::PREFIX)) {
         return bad(format!("spec.tags: key {key:?} is reserved"));
     }
+    if let Some(t) = &spec.transit_gateway {
+        validate_transit(spec, vpc, t)?;
+    }
     let placeholder: Vec<String> = (0..zone_count).map(|i| format!("zone {}", i + 1)).collect();
     cidr::carve(vpc, &subnet_requests(spec, &placeholder, &BTreeMap::new()), &[]).map_err(InvalidSpec)?;
     Ok(())
+}
+
+/// The transitGateway block against the VpcTier's own tiers and block; its route table names
+/// are checked against the TransitGateway when it is resolved.
+fn validate_transit(spec: &VpcTierSpec, vpc: Ipv4Net, t: &VpcTransitGateway) -> Result<(), InvalidSpec> {
+    let bad = |m: String| Err(InvalidSpec(m));
+    let tier = |name: &str| spec.tiers.iter().any(|x| x.name == name);
+    if !tier(&t.tier) {
+        return bad(format!("spec.transitGateway.tier: the VpcTier has no tier {:?}", t.tier));
+    }
+    let mut seen = BTreeSet::new();
+    for (i, r) in t.routes.iter().enumerate() {
+        let f = format!("spec.transitGateway.routes[{i}]");
+        let net: Ipv4Net = r
+            .destination
+            .parse()
+            .map_err(|_| InvalidSpec(format!("{f}.destination: {:?} is not an IPv4 CIDR block", r.destination)))?;
+        if net.trunc() != net {
+            return bad(format!("{f}.destination: {} has host bits set; did you mean {}?", r.destination, net.trunc()));
+        }
+        // The VPC's own block is the local route's; a wider destination (10.0.0.0/8) is fine.
+        if vpc.contains(&net) {
+            return bad(format!("{f}.destination: {net} overlaps the VPC's own block {vpc}"));
+        }
+        if r.tiers.is_empty() {
+            return bad(format!("{f}.tiers: name at least one tier"));
+        }
+        for (j, name) in r.tiers.iter().enumerate() {
+            let Some(t) = spec.tiers.iter().find(|t| &t.name == name) else {
+                return bad(format!("{f}.tiers[{j}]: the VpcTier has no tier {name:?}"));
+            };
+            let has_default = match t.tier_type {
+                TierType::Public => true,
+                TierType::Private => nat_mode(spec) != NatGatewayMode::None,
+                TierType::Isolated => false,
+            };
+            if net.prefix_len() == 0 && has_default {
+                return bad(format!(
+                    "{f}.tiers[{j}]: tier {name} already has a default route (internet or NAT gateway)"
+                ));
+            }
+            if !seen.insert((name.clone(), net)) {
+                return bad(format!("{f}: {net} is routed twice for tier {name}"));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// A TransitGateway as a VpcTier attaching to it needs it: what its status publishes.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HubView {
+    pub name: String,
+    pub region: String,
+    pub transit_gateway_id: String,
+    /// Route table IDs by name.
+    pub route_tables: BTreeMap<String, String>,
+}
+
+/// The attachment a spec asks for on `hub`, given the VpcTier's desired subnets.
+fn desired_attachment(
+    t: &VpcTransitGateway,
+    hub: &HubView,
+    region: &str,
+    subnets: &[DesiredSubnet],
+) -> Result<DesiredVpcAttachment, InvalidSpec> {
+    if hub.region != region {
+        return Err(InvalidSpec(format!(
+            "spec.transitGateway.ref: TransitGateway {} is in {}, the VpcTier in {region}",
+            hub.name, hub.region
+        )));
+    }
+    let table = |field: String, name: &str| {
+        hub.route_tables
+            .get(name)
+            .cloned()
+            .ok_or_else(|| InvalidSpec(format!("{field}: TransitGateway {} has no route table {name:?}", hub.name)))
+    };
+    let route_table_id = table("spec.transitGateway.routeTable".into(), &t.route_table)?;
+    let propagate_to = t
+        .propagate_to
+        .iter()
+        .enumerate()
+        .map(|(i, n)| table(format!("spec.transitGateway.propagateTo[{i}]"), n))
+        .collect::<Result<Vec<_>, _>>()?;
+    let mut routes = Vec::new();
+    for r in &t.routes {
+        for tier in &r.tiers {
+            for s in subnets.iter().filter(|s| &s.tier == tier) {
+                let route = (s.route_table.clone(), r.destination.clone());
+                if !routes.contains(&route) {
+                    routes.push(route);
+                }
+            }
+        }
+    }
+    Ok(DesiredVpcAttachment {
+        transit_gateway_id: hub.transit_gateway_id.clone(),
+        subnets: subnets.iter().filter(|s| s.tier == t.tier).map(|s| s.component.clone()).collect(),
+        route_table_id,
+        propagate_to,
+        hub_route_table_ids: hub.route_tables.values().cloned().collect(),
+        routes,
+    })
 }
 
 fn parse_vpc_cidr(cidr: &str) -> Result<Ipv4Net, InvalidSpec> {
@@ -231,6 +343,17 @@ pub fn desired(
     zones: Vec<String>,
     observed: &Observed,
 ) -> Result<Desired, InvalidSpec> {
+    desired_with_hub(spec, owner, zones, None, observed)
+}
+
+/// [`desired`] with the TransitGateway the spec's `transitGateway` block names, resolved.
+pub fn desired_with_hub(
+    spec: &VpcTierSpec,
+    owner: &Owner,
+    zones: Vec<String>,
+    hub: Option<&HubView>,
+    observed: &Observed,
+) -> Result<Desired, InvalidSpec> {
     validate(spec)?;
     let vpc = parse_vpc_cidr(&spec.cidr_block)?;
     let owned_subnets: Vec<&Subnet> = observed.subnets.iter().filter(|s| owner.owns(&s.tags)).collect();
@@ -325,6 +448,17 @@ pub fn desired(
         })
         .transpose()?;
 
+    let transit = match (&spec.transit_gateway, hub) {
+        (Some(t), Some(hub)) => Some(desired_attachment(t, hub, &spec.region, &subnets)?),
+        (Some(t), None) => {
+            return Err(InvalidSpec(format!(
+                "spec.transitGateway.ref: TransitGateway {} is not resolved",
+                t.transit_gateway_ref.name
+            )));
+        }
+        (None, _) => None,
+    };
+
     Ok(Desired {
         owner: owner.clone(),
         user_tags: spec.tags.clone(),
@@ -335,6 +469,7 @@ pub fn desired(
         internet_gateway: has(TierType::Public),
         nat_gateways,
         flow_log,
+        transit,
     })
 }
 
@@ -408,6 +543,36 @@ pub fn status(desired: &Desired, observed: &Observed) -> VpcTierStatus {
             .iter()
             .find(|f| owner.owns(&f.tags) && component(&f.tags) == Some(components::FLOW_LOG))
             .map(|f| f.id.clone()),
+        transit_gateway_attachment: desired.transit.as_ref().and_then(|t| {
+            let vpc_id = observed.vpcs.iter().find(|v| owner.owns(&v.tags)).map(|v| v.id.as_str());
+            let a = attachment::kept(t, owner, vpc_id, &observed.transit_attachments)?;
+            Some(TransitGatewayAttachmentStatus {
+                attachment_id: a.id.clone(),
+                transit_gateway_id: a.transit_gateway_id.clone(),
+                state: a.state.clone(),
+                route_table_id: a.association.as_ref().filter(|(_, s)| s == "associated").map(|(t, _)| t.clone()),
+                propagated_to: a.propagations.iter().filter(|(_, s)| s == "enabled").map(|(t, _)| t.clone()).collect(),
+            })
+        }),
         ..Default::default()
     }
+}
+
+/// Every step of a VpcTier: its network, then its attachment to a hub. `hub` is the transit
+/// gateway it attaches or attached to (its status), so teardown finds an untagged attachment.
+pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed, hub: Option<&str>) -> Plan<Step> {
+    let (network, refs) = network::plan_with_refs(desired, cx, observed);
+    let mut plan = network.map(Step::Network);
+    let user_tags = desired.map(|d| d.user_tags.clone()).unwrap_or_default();
+    let vpc = attachment::VpcRefs { vpc: refs.vpc.as_ref(), vpc_id: refs.vpc_id.as_deref(), subnets: &refs.subnets };
+    let attachment = attachment::plan(
+        desired.and_then(|d| d.transit.as_ref()),
+        &user_tags,
+        cx,
+        &vpc,
+        hub,
+        &observed.transit_attachments,
+    );
+    plan.extend(attachment.map(Step::Transit));
+    plan
 }

@@ -8,7 +8,7 @@ use securecart_api::conditions::reason;
 use securecart_plan::conditions::{Readiness, Report, Sync, conditions};
 use serde_json::{Value, json};
 
-const KINDS: [&str; 3] = ["VpcTier", "LoadBalancerPolicy", "PrivateEndpoint"];
+const KINDS: [&str; 5] = ["VpcTier", "LoadBalancerPolicy", "PrivateEndpoint", "TransitGateway", "VpcPeering"];
 
 fn scripts() -> Vec<(String, String)> {
     let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../../deploy/argocd/argocd-cm-health.yaml");

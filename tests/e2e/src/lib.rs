@@ -24,6 +24,8 @@ use tokio::process::{Child, Command};
 
 pub use anyhow::Result;
 
+pub mod transit;
+
 /// A test's world: namespace, region, controller and clients.
 pub struct TestEnv {
     pub name: String,

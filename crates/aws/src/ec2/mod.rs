@@ -4,7 +4,9 @@
 
 mod endpoints;
 mod network;
+mod peering;
 mod security_groups;
+mod transit;
 
 use std::future::Future;
 use std::time::Instant;
@@ -18,6 +20,9 @@ use securecart_plan::vpc_tier::Zone;
 use crate::{Aws, AwsError, Output};
 
 pub use network::NetworkScope;
+pub use peering::PeeringScope;
+pub use transit::HubScope;
+pub(crate) use transit::paged;
 
 const SERVICE: &str = "ec2";
 

@@ -151,6 +151,7 @@ impl Ec2 {
             nat_gateways,
             addresses,
             flow_logs: flow_logs.into_iter().filter(|f| f.resource_id == vpc_id).collect(),
+            transit_attachments: Vec::new(),
         })
     }
 
@@ -198,7 +199,17 @@ impl Ec2 {
             self.observe_addresses(select),
             self.observe_flow_logs(filter),
         )?;
-        Ok(Observed { vpcs, subnets, internet_gateways, route_tables, nat_gateways, addresses, flow_logs })
+        let transit_attachments = Vec::new();
+        Ok(Observed {
+            vpcs,
+            subnets,
+            internet_gateways,
+            route_tables,
+            nat_gateways,
+            addresses,
+            flow_logs,
+            transit_attachments,
+        })
     }
 
     async fn observe_vpcs(&self, select: &Select, attributes: bool) -> Result<Vec<network::Vpc>, AwsError> {
@@ -301,7 +312,7 @@ impl Ec2 {
         }
     }
 
-    async fn observe_route_tables(&self, filter: &Filter) -> Result<Vec<network::RouteTable>, AwsError> {
+    pub(crate) async fn observe_route_tables(&self, filter: &Filter) -> Result<Vec<network::RouteTable>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -324,6 +335,8 @@ impl Ec2 {
                                 destination: r.destination_cidr_block()?.into(),
                                 gateway_id: r.gateway_id().map(str::to_string),
                                 nat_gateway_id: r.nat_gateway_id().map(str::to_string),
+                                transit_gateway_id: r.transit_gateway_id().map(str::to_string),
+                                vpc_peering_connection_id: r.vpc_peering_connection_id().map(str::to_string),
                             })
                         })
                         .collect(),
@@ -628,9 +641,10 @@ impl Ec2 {
             | Step::ReplaceRoute { route_table, destination, target } => {
                 let replace = matches!(step, Step::ReplaceRoute { .. });
                 let table = resolve(route_table)?;
-                let (gateway, nat) = match target {
-                    RouteTarget::InternetGateway(r) => (Some(resolve(r)?), None),
-                    RouteTarget::NatGateway(r) => (None, Some(resolve(r)?)),
+                let (gateway, nat, transit_gateway) = match target {
+                    RouteTarget::InternetGateway(r) => (Some(resolve(r)?), None, None),
+                    RouteTarget::NatGateway(r) => (None, Some(resolve(r)?), None),
+                    RouteTarget::TransitGateway(r) => (None, None, Some(resolve(r)?)),
                 };
                 if replace {
                     let request = c
@@ -638,7 +652,8 @@ impl Ec2 {
                         .route_table_id(table)
                         .destination_cidr_block(destination)
                         .set_gateway_id(gateway)
-                        .set_nat_gateway_id(nat);
+                        .set_nat_gateway_id(nat)
+                        .set_transit_gateway_id(transit_gateway);
                     self.call("ReplaceRoute", true, request.send()).await?;
                 } else {
                     let request = c
@@ -646,7 +661,8 @@ impl Ec2 {
                         .route_table_id(table)
                         .destination_cidr_block(destination)
                         .set_gateway_id(gateway)
-                        .set_nat_gateway_id(nat);
+                        .set_nat_gateway_id(nat)
+                        .set_transit_gateway_id(transit_gateway);
                     self.call("CreateRoute", true, request.send()).await?;
                 }
                 Ok(Output::none())

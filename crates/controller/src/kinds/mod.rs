@@ -2,6 +2,8 @@
 
 pub mod load_balancer_policy;
 pub mod private_endpoint;
+pub mod transit_gateway;
+pub mod vpc_peering;
 pub mod vpc_tier;
 
 use securecart_api::CommonStatus;

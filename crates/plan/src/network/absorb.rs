@@ -109,7 +109,7 @@ fn apply(o: &mut Observed, step: &Step, out: &Output, id: &dyn Fn(&Ref) -> Optio
             let local = o.vpcs.iter().find(|v| v.id == vpc_id).map(|v| Route {
                 destination: v.cidr_block.clone(),
                 gateway_id: Some("local".into()),
-                nat_gateway_id: None,
+                ..Route::default()
             });
             o.route_tables.push(RouteTable {
                 id: new_id(),
@@ -122,13 +122,15 @@ fn apply(o: &mut Observed, step: &Step, out: &Output, id: &dyn Fn(&Ref) -> Optio
         Step::DeleteRouteTable { id: tid } => o.route_tables.retain(|t| &t.id != tid),
         Step::CreateRoute { route_table, destination, target }
         | Step::ReplaceRoute { route_table, destination, target } => {
-            let (gateway_id, nat_gateway_id) = match target {
-                RouteTarget::InternetGateway(r) => (id(r), None),
-                RouteTarget::NatGateway(r) => (None, id(r)),
-            };
+            let mut route = Route { destination: destination.clone(), ..Route::default() };
+            match target {
+                RouteTarget::InternetGateway(r) => route.gateway_id = id(r),
+                RouteTarget::NatGateway(r) => route.nat_gateway_id = id(r),
+                RouteTarget::TransitGateway(r) => route.transit_gateway_id = id(r),
+            }
             if let Some(t) = id(route_table).and_then(|tid| o.route_tables.iter_mut().find(|t| t.id == tid)) {
                 t.routes.retain(|r| &r.destination != destination);
-                t.routes.push(Route { destination: destination.clone(), gateway_id, nat_gateway_id });
+                t.routes.push(route);
             }
         }
         Step::DeleteRoute { route_table_id, destination } => {

@@ -18,6 +18,8 @@ pub struct Desired {
     pub internet_gateway: bool,
     pub nat_gateways: Vec<DesiredNat>,
     pub flow_log: Option<DesiredFlowLog>,
+    /// The VPC's attachment to a hub, and the routes to it in the VPC's route tables.
+    pub transit: Option<crate::transit::DesiredVpcAttachment>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

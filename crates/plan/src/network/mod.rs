@@ -10,5 +10,5 @@ mod step;
 pub use absorb::absorb;
 pub use desired::*;
 pub use observed::*;
-pub use planner::{DEFAULT_ROUTE, owns_anything, plan};
+pub use planner::{DEFAULT_ROUTE, Refs, owns_anything, plan, plan_with_refs};
 pub use step::{ORDERING, RouteTarget, Step, VpcAttribute, resources};

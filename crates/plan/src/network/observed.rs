@@ -14,6 +14,8 @@ pub struct Observed {
     pub nat_gateways: Vec<NatGateway>,
     pub addresses: Vec<Address>,
     pub flow_logs: Vec<FlowLog>,
+    /// The VPC's transit gateway attachments (read only for a VpcTier that has or had one).
+    pub transit_attachments: Vec<crate::transit::VpcAttachment>,
 }
 
 impl Observed {
@@ -28,6 +30,7 @@ impl Observed {
             nat_gateways: self.nat_gateways.iter().filter(|r| mine(&r.tags)).cloned().collect(),
             addresses: self.addresses.iter().filter(|r| mine(&r.tags)).cloned().collect(),
             flow_logs: self.flow_logs.iter().filter(|r| mine(&r.tags)).cloned().collect(),
+            transit_attachments: self.transit_attachments.iter().filter(|r| mine(&r.tags)).cloned().collect(),
         }
     }
 
@@ -47,6 +50,7 @@ impl Observed {
         add(&mut self.nat_gateways, other.nat_gateways, |r| &r.id);
         add(&mut self.addresses, other.addresses, |r| &r.allocation_id);
         add(&mut self.flow_logs, other.flow_logs, |r| &r.id);
+        add(&mut self.transit_attachments, other.transit_attachments, |r| &r.id);
     }
 
     /// (component, ID) of every resource carrying `owner_uid`, for the status inventory.
@@ -65,6 +69,7 @@ impl Observed {
         mine.nat_gateways.iter().filter(|n| n.holds_resources()).for_each(|r| push(&r.tags, &r.id));
         mine.addresses.iter().for_each(|r| push(&r.tags, &r.allocation_id));
         mine.flow_logs.iter().for_each(|r| push(&r.tags, &r.id));
+        mine.transit_attachments.iter().filter(|a| a.is_live()).for_each(|r| push(&r.tags, &r.id));
         out
     }
 }
@@ -110,6 +115,16 @@ pub struct Route {
     pub destination: String,
     pub gateway_id: Option<String>,
     pub nat_gateway_id: Option<String>,
+    pub transit_gateway_id: Option<String>,
+    pub vpc_peering_connection_id: Option<String>,
+}
+
+impl Route {
+    /// Its target is a transit gateway or a peering connection: the route belongs to whoever
+    /// owns that target (a VpcTier's attachment, a VpcPeering), not to the default-route logic.
+    pub fn targets_a_link(&self) -> bool {
+        self.transit_gateway_id.is_some() || self.vpc_peering_connection_id.is_some()
+    }
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]

@@ -50,8 +50,23 @@ impl Planner<'_> {
     }
 }
 
+/// What later planners of the same VPC need from this one: the VPC and its subnets, existing or
+/// about to be created.
+#[derive(Clone, Debug, Default)]
+pub struct Refs {
+    pub vpc: Option<Ref>,
+    /// The owned VPC's ID, once it exists.
+    pub vpc_id: Option<String>,
+    pub subnets: BTreeMap<String, Ref>,
+}
+
 /// The steps that take `observed` to `desired`; with `desired = None`, the teardown.
 pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Plan<Step> {
+    plan_with_refs(desired, cx, observed).0
+}
+
+/// [`plan`], and the references to the VPC and subnets its steps create or keep.
+pub fn plan_with_refs(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> (Plan<Step>, Refs) {
     let owner = cx.owner;
     let mut p =
         Planner { cx, user_tags: desired.map(|d| d.user_tags.clone()).unwrap_or_default(), plan: Plan::default() };
@@ -310,6 +325,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
                     let matches = match &target {
                         RouteTarget::InternetGateway(r) => r.id().is_some() && route.gateway_id.as_deref() == r.id(),
                         RouteTarget::NatGateway(r) => route.nat_gateway_id.as_deref() == r.id(),
+                        RouteTarget::TransitGateway(r) => route.transit_gateway_id.as_deref() == r.id(),
                     };
                     if !matches {
                         p.push(Step::ReplaceRoute {
@@ -321,6 +337,8 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
                 }
                 // A NAT gateway still pending: its route comes on a later pass.
                 (None, Some(_)) if want.default_route.is_some() => {}
+                // A default route to a transit gateway or a peering is its owner's.
+                (None, Some(route)) if route.targets_a_link() => {}
                 (None, Some(_)) => {
                     if let Some(t) = observed_table {
                         p.push(Step::DeleteRoute { route_table_id: t.id.clone(), destination: DEFAULT_ROUTE.into() });
@@ -332,6 +350,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
         }
     }
     let owned_tables: Vec<&RouteTable> = tables.kept.values().copied().chain(tables.unwanted.iter().copied()).collect();
+    transit_routes(&mut p, desired, observed, vpc.map(|v| v.id.as_str()), &tables.kept, &table_refs);
     let mut moved_associations = BTreeSet::new();
     for d in want_subnets.values() {
         let (Some(subnet_ref), Some(table_ref)) = (subnet_refs.get(&d.component), table_refs.get(&d.route_table))
@@ -411,9 +430,12 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
         if p.held("subnet", &s.id) {
             continue;
         }
-        match owned_nats.iter().find(|n| n.subnet_id == s.id) {
-            Some(n) => p.wait(format!("NAT gateway {} to leave subnet {}", n.id, s.id)),
-            None => p.push(Step::DeleteSubnet { id: s.id.clone() }),
+        let attachment =
+            observed.transit_attachments.iter().find(|a| a.holds_subnets() && a.subnet_ids.contains(&s.id));
+        match (owned_nats.iter().find(|n| n.subnet_id == s.id), attachment) {
+            (Some(n), _) => p.wait(format!("NAT gateway {} to leave subnet {}", n.id, s.id)),
+            (None, Some(a)) => p.wait(format!("transit gateway attachment {} to leave subnet {}", a.id, s.id)),
+            (None, None) => p.push(Step::DeleteSubnet { id: s.id.clone() }),
         }
     }
     for g in &igws.unwanted {
@@ -446,13 +468,79 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
         let nat_inside = owned_nats.iter().any(|n| vpc_of_subnet(&n.subnet_id) == Some(v.id.as_str()));
         let held_inside = subnets.unwanted.iter().any(|s| s.vpc_id == v.id && cx.users_of(&s.id).is_some())
             || tables.unwanted.iter().any(|t| t.vpc_id == v.id && cx.users_of(&t.id).is_some());
-        if nat_inside || held_inside {
+        let attached = observed.transit_attachments.iter().any(|a| a.vpc_id == v.id && a.holds_subnets());
+        if nat_inside || held_inside || attached {
             p.wait(format!("VPC {} deletion waits for its subnets and Elastic IPs", v.id));
         } else {
             p.push(Step::DeleteVpc { id: v.id.clone() });
         }
     }
-    p.plan
+    let refs = Refs { vpc: vpc_ref, vpc_id: vpc.map(|v| v.id.clone()), subnets: subnet_refs };
+    (p.plan, refs)
+}
+
+/// Routes to the hub in the VPC's route tables, for the destinations and tiers the spec lists:
+/// made once the attachment is available; a route to a transit gateway the VpcTier attaches (or
+/// attached) to that is no longer listed goes. A route with another target is never replaced.
+fn transit_routes(
+    p: &mut Planner,
+    desired: Option<&Desired>,
+    observed: &Observed,
+    vpc_id: Option<&str>,
+    kept: &BTreeMap<String, &RouteTable>,
+    table_refs: &BTreeMap<String, Ref>,
+) {
+    let owner = p.cx.owner;
+    let want = desired.and_then(|d| d.transit.as_ref());
+    let hub = want.map(|w| w.transit_gateway_id.as_str());
+    // Transit gateways whose routes here are the VpcTier's: its hub, and any it has an attachment to.
+    let mut hubs: BTreeSet<&str> = hub.into_iter().collect();
+    hubs.extend(
+        observed
+            .transit_attachments
+            .iter()
+            .filter(|a| owner.owns(&a.tags) || crate::transit::attachment::claimable(a, vpc_id, hub))
+            .map(|a| a.transit_gateway_id.as_str()),
+    );
+    let wanted = |table: &str, destination: &str, target: &str| {
+        want.is_some_and(|w| {
+            w.transit_gateway_id == target && w.routes.iter().any(|(t, d)| t == table && d == destination)
+        })
+    };
+    for (component, t) in kept {
+        for r in &t.routes {
+            let Some(target) = r.transit_gateway_id.as_deref().filter(|g| hubs.contains(g)) else { continue };
+            if !wanted(component, &r.destination, target) {
+                p.push(Step::DeleteRoute { route_table_id: t.id.clone(), destination: r.destination.clone() });
+            }
+        }
+    }
+    let Some(want) = want else { return };
+    let ready = desired
+        .and_then(|d| crate::transit::attachment::kept(want, &d.owner, vpc_id, &observed.transit_attachments))
+        .is_some_and(|a| a.state == "available");
+    for (component, destination) in &want.routes {
+        let Some(table_ref) = table_refs.get(component) else { continue };
+        let current = kept.get(component).and_then(|t| t.routes.iter().find(|r| &r.destination == destination));
+        match current {
+            None if ready => p.push(Step::CreateRoute {
+                route_table: table_ref.clone(),
+                destination: destination.clone(),
+                target: RouteTarget::TransitGateway(Ref::Id(want.transit_gateway_id.clone())),
+            }),
+            None => p.wait(format!("the transit gateway attachment to be available before route {destination}")),
+            Some(r) if r.transit_gateway_id.as_deref() == Some(want.transit_gateway_id.as_str()) => {}
+            Some(r) => p.wait(format!(
+                "route {destination} in {component} targets {}: not this VpcTier's to replace with the transit gateway",
+                r.gateway_id
+                    .as_deref()
+                    .or(r.nat_gateway_id.as_deref())
+                    .or(r.transit_gateway_id.as_deref())
+                    .or(r.vpc_peering_connection_id.as_deref())
+                    .unwrap_or("something else")
+            )),
+        }
+    }
 }
 
 fn flow_log_matches(want: &DesiredFlowLog, f: &FlowLog) -> bool {
@@ -481,4 +569,5 @@ pub fn owns_anything(owner: &crate::Owner, observed: &Observed) -> bool {
         || observed.nat_gateways.iter().any(|r| owner.owns(&r.tags) && r.holds_resources())
         || observed.addresses.iter().any(|r| owner.owns(&r.tags))
         || observed.flow_logs.iter().any(|r| owner.owns(&r.tags))
+        || observed.transit_attachments.iter().any(|a| owner.owns(&a.tags) && a.holds_subnets())
 }

@@ -35,7 +35,7 @@ pub const ORDERING: Ordering = Ordering {
         (GATEWAY_ATTACHMENT, &[VPC, INTERNET_GATEWAY]),
         (NAT_GATEWAY, &[SUBNET, ELASTIC_IP, GATEWAY_ATTACHMENT]),
         (ROUTE_TABLE, &[VPC]),
-        (ROUTE, &[ROUTE_TABLE, GATEWAY_ATTACHMENT, NAT_GATEWAY]),
+        (ROUTE, &[ROUTE_TABLE, GATEWAY_ATTACHMENT, NAT_GATEWAY, crate::transit::resources::VPC_ATTACHMENT]),
         (ASSOCIATION, &[ROUTE_TABLE, SUBNET]),
         (FLOW_LOG, &[VPC]),
     ],
@@ -83,12 +83,13 @@ pub enum VpcAttribute {
 pub enum RouteTarget {
     InternetGateway(Ref),
     NatGateway(Ref),
+    TransitGateway(Ref),
 }
 
 impl RouteTarget {
     fn target(&self) -> &Ref {
         match self {
-            RouteTarget::InternetGateway(r) | RouteTarget::NatGateway(r) => r,
+            RouteTarget::InternetGateway(r) | RouteTarget::NatGateway(r) | RouteTarget::TransitGateway(r) => r,
         }
     }
 }
@@ -222,6 +223,7 @@ impl fmt::Display for RouteTarget {
         match self {
             RouteTarget::InternetGateway(r) => write!(f, "internet gateway {r}"),
             RouteTarget::NatGateway(r) => write!(f, "NAT gateway {r}"),
+            RouteTarget::TransitGateway(r) => write!(f, "transit gateway {r}"),
         }
     }
 }

@@ -31,6 +31,9 @@ pub struct Sim {
     counters: BTreeMap<&'static str, u32>,
     /// Seconds since the simulation began, for creation times.
     clock: u32,
+    /// (VPC, transit gateway) pairs with an available attachment: routes to the transit gateway
+    /// are accepted in that VPC's route tables (kept by the transit simulator).
+    pub transit_attachments: Vec<(String, String)>,
 }
 
 impl Default for Sim {
@@ -43,6 +46,7 @@ impl Default for Sim {
             random_ids: false,
             counters: BTreeMap::new(),
             clock: 0,
+            transit_attachments: Vec::new(),
         }
     }
 }
@@ -169,7 +173,7 @@ impl Sim {
         self.observed.route_tables.push(RouteTable {
             id: id.clone(),
             vpc_id: vpc_id.into(),
-            routes: vec![Route { destination: cidr, gateway_id: Some("local".into()), nat_gateway_id: None }],
+            routes: vec![Route { destination: cidr, gateway_id: Some("local".into()), ..Route::default() }],
             associations,
             tags,
         });
@@ -180,8 +184,8 @@ impl Sim {
         table_vpc: &str,
         target: &RouteTarget,
         created: &BTreeMap<String, String>,
-    ) -> Result<(Option<String>, Option<String>), String> {
-        match target {
+    ) -> Result<Route, String> {
+        let (gateway_id, nat_gateway_id) = match target {
             RouteTarget::InternetGateway(r) => {
                 let id = resolve(r, created)?;
                 let g = self
@@ -195,7 +199,7 @@ impl Sim {
                         "InvalidParameterValue: route table and network gateway {id} belong to different networks"
                     ));
                 }
-                Ok((Some(id), None))
+                (Some(id), None)
             }
             RouteTarget::NatGateway(r) => {
                 let id = resolve(r, created)?;
@@ -208,9 +212,19 @@ impl Sim {
                 if !matches!(n.state.as_str(), "pending" | "available") {
                     return Err(format!("InvalidNatGatewayID.NotFound: {id} is {}", n.state));
                 }
-                Ok((None, Some(id)))
+                (None, Some(id))
             }
-        }
+            RouteTarget::TransitGateway(r) => {
+                let id = resolve(r, created)?;
+                if !self.transit_attachments.iter().any(|(vpc, tgw)| vpc == table_vpc && *tgw == id) {
+                    return Err(format!(
+                        "InvalidTransitGatewayID.NotFound: {id} has no available attachment to {table_vpc}"
+                    ));
+                }
+                return Ok(Route { transit_gateway_id: Some(id), ..Route::default() });
+            }
+        };
+        Ok(Route { gateway_id, nat_gateway_id, ..Route::default() })
     }
 
     /// Runs one step; returns the ID of what it created or acted on.
@@ -431,25 +445,25 @@ impl Sim {
             Step::CreateRoute { route_table, destination, target } => {
                 let table = resolve(route_table, created)?;
                 let vpc_id = self.table_mut(&table)?.vpc_id.clone();
-                let (gateway_id, nat_gateway_id) = self.route_target(&vpc_id, target, created)?;
+                let route = self.route_target(&vpc_id, target, created)?;
                 let t = self.table_mut(&table)?;
                 if t.routes.iter().any(|r| r.destination == *destination) {
                     return Err(format!("RouteAlreadyExists: {destination} in {table}"));
                 }
-                t.routes.push(Route { destination: destination.clone(), gateway_id, nat_gateway_id });
+                t.routes.push(Route { destination: destination.clone(), ..route });
                 Ok(Some(table))
             }
             Step::ReplaceRoute { route_table, destination, target } => {
                 let table = resolve(route_table, created)?;
                 let vpc_id = self.table_mut(&table)?.vpc_id.clone();
-                let (gateway_id, nat_gateway_id) = self.route_target(&vpc_id, target, created)?;
+                let route = self.route_target(&vpc_id, target, created)?;
                 let t = self.table_mut(&table)?;
                 let r = t
                     .routes
                     .iter_mut()
                     .find(|r| r.destination == *destination)
                     .ok_or(format!("InvalidRoute.NotFound: {destination} in {table}"))?;
-                (r.gateway_id, r.nat_gateway_id) = (gateway_id, nat_gateway_id);
+                *r = Route { destination: destination.clone(), ..route };
                 Ok(Some(table))
             }
             Step::DeleteRoute { route_table_id, destination } => {
