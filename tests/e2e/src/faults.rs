@@ -6,6 +6,8 @@
 //! region) because Route 53 and Shield are global: every test's calls to them carry the same
 //! region, so a region filter could not keep one test's health-check faults from another's.
 
+pub mod census;
+
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::time::Duration;
