@@ -103,7 +103,7 @@ print(*[x.getsockname()[1] for x in s])')"
     read -r proxy_port control_port <<<"$ports"
     # Reverse proxy to moto; the Host header and every other header pass through untouched;
     # an upstream connection is opened only for a request that is sent on.
-    setsid "$venv/bin/mitmdump" --mode "reverse:http://127.0.0.1:$moto_port" \
+    PYTHONDONTWRITEBYTECODE=1 setsid "$venv/bin/mitmdump" --mode "reverse:http://127.0.0.1:$moto_port" \
       --listen-host 127.0.0.1 --listen-port "$proxy_port" \
       --set keep_host_header=true --set connection_strategy=lazy \
       --set flow_detail=0 --set termlog_verbosity=info \
