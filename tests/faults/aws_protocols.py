@@ -210,7 +210,8 @@ def error_response(call: Call, status: int, code: str, message: str) -> tuple[in
     if protocol == "json":
         body = json.dumps({"__type": code, "message": message})
         return status, body.encode(), {"Content-Type": "application/x-amz-json-1.1", "x-amzn-RequestId": rid}
-    body = json.dumps({"message": message})
+    # REST-JSON names the code in a header; the body's __type is what parsers fall back on.
+    body = json.dumps({"__type": code, "message": message})
     return status, body.encode(), {"Content-Type": "application/json", "x-amzn-ErrorType": code, "x-amzn-RequestId": rid}
 
 

@@ -25,7 +25,7 @@ mod crash_safety {
     }
 
     /// Components that appear on more than one resource of a kind: duplicates.
-    fn repeated<'a>(components: impl Iterator<Item = Option<String>>) -> Vec<String> {
+    fn repeated(components: impl Iterator<Item = Option<String>>) -> Vec<String> {
         let mut seen: BTreeMap<String, usize> = BTreeMap::new();
         for c in components {
             *seen.entry(c.unwrap_or_else(|| "<no component>".into())).or_default() += 1;

@@ -51,6 +51,10 @@ pub struct Args {
     /// Share of requests delayed by 50-500 ms.
     #[arg(long, default_value_t = 0.0)]
     latency_rate: f64,
+    /// More fault configuration (tests/faults/fault_state.py's JSON); its top-level keys replace
+    /// those the flags above set, e.g. '{"operations": {"route53:CreateHealthCheck": {"lost": 0.5}}}'.
+    #[arg(long)]
+    faults_json: Option<String>,
     /// Trial t uses seed + t, for its faults and its kill moments.
     #[arg(long, default_value_t = 1)]
     seed: u64,
@@ -87,14 +91,20 @@ impl Rng {
     }
 }
 
-fn fault_config(args: &Args, seed: u64) -> serde_json::Value {
+fn fault_config(args: &Args, seed: u64) -> Result<serde_json::Value> {
     let f = args.fail_rate;
-    json!({
+    let mut config = json!({
         "seed": seed,
         "rates": {"throttle": 0.4 * f, "internal": 0.2 * f, "unavailable": 0.2 * f, "reset": 0.2 * f,
                   "lost": args.lost_rate, "latency": args.latency_rate},
         "eventual_consistency": {"seconds": args.ec_seconds},
-    })
+    });
+    if let Some(extra) = &args.faults_json {
+        let extra: serde_json::Map<String, serde_json::Value> =
+            serde_json::from_str(extra).context("--faults-json is not a JSON object")?;
+        config.as_object_mut().expect("an object").extend(extra);
+    }
+    Ok(config)
 }
 
 /// A plain Query call to the emulator for what the operator never calls itself (IAM), like
@@ -272,7 +282,7 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
     env.namespace = namespace.clone();
     env.watch_namespace = Some(namespace.clone());
     proxy.reset().await?;
-    proxy.configure(fault_config(args, seed)).await?;
+    proxy.configure(fault_config(args, seed)?).await?;
     env.start_controller().await?;
 
     let files = examples_into(root, &namespace, &root.join("target/chaos").join(&namespace))?;
@@ -348,6 +358,12 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
     env.kill_controller().await?;
     let counters = proxy.counters().await?;
     trial.faults = counters.faults.by_kind;
+    trial.faults_by_operation = counters
+        .faults
+        .by_operation
+        .iter()
+        .map(|f| (format!("{} {}:{}", f.kind, f.service, f.operation), f.count))
+        .collect();
     trial.requests = counters.requests_total;
     Ok(trial)
 }

@@ -36,6 +36,8 @@ pub struct Trial {
     pub seconds_to_ready: Option<f64>,
     pub reason: Option<String>,
     pub faults: BTreeMap<String, u64>,
+    /// "kind service:operation" -> count.
+    pub faults_by_operation: BTreeMap<String, u64>,
     pub requests: u64,
     pub resources_at_ready: BTreeMap<&'static str, usize>,
     pub duplicates: Vec<Duplicate>,
@@ -171,6 +173,9 @@ pub fn write(dir: &Path, args: &Args, trials: &[Trial], took: Duration) -> Resul
         args.seed,
         took.as_secs_f64()
     ));
+    if let Some(extra) = &args.faults_json {
+        md.push_str(&format!("- fault configuration replaced by --faults-json: `{extra}`\n\n"));
+    }
     md.push_str("| trials | converged | Ready p50 s | Ready max s | duplicates at Ready | leaks after deletion | AWS requests | faults injected |\n|---|---|---|---|---|---|---|---|\n");
     md.push_str(&format!(
         "| {} | {} | {} | {} | {} | {} | {requests} | {} |\n\n",
