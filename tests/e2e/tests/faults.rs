@@ -11,6 +11,7 @@ mod crash_safety {
 
     use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
     use securecart_api::tags::{COMPONENT, OWNER_KIND, OWNER_NAME, OWNER_NAMESPACE, OWNER_UID};
+    use securecart_e2e::faults::census::Census;
     use securecart_e2e::{Owned, Result, TestEnv, spec, tag, wait_for};
     use serde_json::json;
 
@@ -92,25 +93,12 @@ mod crash_safety {
         Ok(())
     }
 
-    /// Health checks that are the owner's: tagged with its UID, or untagged with a caller
+    /// The owner's health checks in the emulator: tagged with its UID, or untagged with a caller
     /// reference the controller derives from the UID (tags are written after the create).
-    async fn owned_health_checks(route53: &aws_sdk_route53::Client, owner_uid: &str) -> Result<Vec<String>> {
-        let mut out = Vec::new();
-        for h in route53.list_health_checks().max_items(1000).send().await?.health_checks() {
-            let tags = route53
-                .list_tags_for_resource()
-                .resource_type(aws_sdk_route53::types::TagResourceType::Healthcheck)
-                .resource_id(h.id())
-                .send()
-                .await?;
-            let tagged = tags
-                .resource_tag_set()
-                .is_some_and(|t| t.tags().iter().any(|t| t.key() == Some(OWNER_UID) && t.value() == Some(owner_uid)));
-            if tagged || h.caller_reference().starts_with(&format!("{owner_uid}-")) {
-                out.push(format!("{} ({})", h.id(), if tagged { "tagged" } else { "untagged" }));
-            }
-        }
-        Ok(out)
+    async fn owned_health_checks(region: &str, owner_uid: &str) -> Result<Vec<String>> {
+        let census = Census::take(region).await?;
+        let owned = census.items.iter().filter(|i| i.kind == "health_check" && i.owner.as_deref() == Some(owner_uid));
+        Ok(owned.map(|i| i.id.clone()).collect())
     }
 
     /// (c) CreateHealthCheck's response lost once on a LoadBalancerPolicy: one health check at
@@ -148,12 +136,12 @@ mod crash_safety {
         env.wait_ready_in(env.load_balancer_policies(), "web", CONVERGE).await?;
         let counters = proxy.counters().await?;
         assert_eq!(counters.injected("lost_response", "CreateHealthCheck"), 1, "{counters:?}");
-        let at_ready = owned_health_checks(&c.route53, &owner).await?;
+        let at_ready = owned_health_checks(region, &owner).await?;
         assert_eq!(at_ready.len(), 1, "exactly one health check of the policy at Ready: {at_ready:?}");
 
         env.load_balancer_policies().delete("web", &Default::default()).await?;
         env.wait_gone_in(env.load_balancer_policies(), "web", CONVERGE).await?;
-        let left = owned_health_checks(&c.route53, &owner).await?;
+        let left = owned_health_checks(region, &owner).await?;
         assert!(left.is_empty(), "no health check of the policy after deletion: {left:?}");
         Ok(())
     }
