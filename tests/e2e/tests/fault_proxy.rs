@@ -87,14 +87,44 @@ async fn every_fault_parses_as_the_aws_code_and_the_sdk_retries_it() -> Result<(
         assert_eq!(counters.faults.by_kind.get(kind), Some(&5), "{kind}: {counters:?}");
     }
 
-    // With retries, every kind is retried by the SDK and the second attempt is answered.
-    for fault in ["throttle", "internal", "unavailable", "reset"] {
-        let before = proxy.counters().await?.requests_of("DescribeAvailabilityZones");
-        proxy.fail_next("ec2", "DescribeAvailabilityZones", fault, 1).await?;
-        let out = ec2_retrying.describe_availability_zones().send().await;
-        assert!(out.is_ok(), "{fault} was not retried: {out:?}");
-        let after = proxy.counters().await?.requests_of("DescribeAvailabilityZones");
-        assert_eq!(after - before, 2, "{fault}: one failed attempt and one answered");
+    // With retries, every kind is retried by the SDK (for every service) and the second attempt
+    // is answered.
+    let elb_retrying = aws_sdk_elasticloadbalancingv2::Client::new(&three);
+    let route53_retrying = aws_sdk_route53::Client::new(&three);
+    let waf_retrying = aws_sdk_wafv2::Client::new(&three);
+    let shield_retrying = aws_sdk_shield::Client::new(&three);
+    let reads = [
+        ("ec2", "DescribeAvailabilityZones"),
+        ("elasticloadbalancing", "DescribeLoadBalancers"),
+        ("route53", "ListHealthChecks"),
+        ("wafv2", "ListWebACLs"),
+        ("shield", "ListProtections"),
+    ];
+    for (service, operation) in reads {
+        for fault in ["throttle", "internal", "unavailable", "reset"] {
+            let before = proxy.counters().await?.requests_of(operation);
+            proxy.fail_next(service, operation, fault, 1).await?;
+            let answered = match service {
+                "ec2" => {
+                    ec2_retrying.describe_availability_zones().send().await.map(drop).map_err(|e| format!("{e:?}"))
+                }
+                "elasticloadbalancing" => {
+                    elb_retrying.describe_load_balancers().send().await.map(drop).map_err(|e| format!("{e:?}"))
+                }
+                "route53" => route53_retrying.list_health_checks().send().await.map(drop).map_err(|e| format!("{e:?}")),
+                "wafv2" => waf_retrying
+                    .list_web_acls()
+                    .scope(aws_sdk_wafv2::types::Scope::Regional)
+                    .send()
+                    .await
+                    .map(drop)
+                    .map_err(|e| format!("{e:?}")),
+                _ => shield_retrying.list_protections().send().await.map(drop).map_err(|e| format!("{e:?}")),
+            };
+            assert!(answered.is_ok(), "{fault} on {operation} was not retried: {answered:?}");
+            let after = proxy.counters().await?.requests_of(operation);
+            assert_eq!(after - before, 2, "{fault} on {operation}: one failed attempt and one answered");
+        }
     }
     Ok(())
 }
