@@ -14,6 +14,7 @@
 #   --latency-rate R   share of requests delayed (50-500 ms)
 #   --ec-seconds S     hide IDs returned by EC2 and Route 53 creates from reads for S seconds
 #   --config JSON      the full configuration (tests/faults/fault_state.py), merged last
+# SECURECART_FAULTS_CONFIG in the environment, when set, is such JSON too, merged first.
 #
 # The proxy's pid goes to DIR/pids/faults-NAME.pid, so `env.sh down DIR` stops it too. Its URLs
 # go to DIR/faults-NAME.env: SECURECART_FAULTS_PROXY_URL (an AWS_ENDPOINT_URL for a controller)
@@ -55,7 +56,10 @@ stop() {
 config_json() {
   python3 - "$@" <<'EOF'
 import json, sys
+import os
 args, config = sys.argv[1:], {"rates": {}}
+config.update(json.loads(os.environ.get("SECURECART_FAULTS_CONFIG") or "{}"))
+config.setdefault("rates", {})
 extra = None
 it = iter(args)
 for flag in it:

@@ -21,7 +21,7 @@ same order of calls per operation injects the same faults. Kinds:
   lost_response  - a mutating call is sent on and applied; then the client connection is closed
   hidden_*       - eventual consistency: IDs returned by creates are hidden from reads for N s
 
-Options (mitmdump --set): faults_config (JSON, see CONFIG_KEYS), faults_control_port (the
+Options (mitmdump --set): faults_config (JSON, see fault_state.CONFIG_KEYS), faults_control_port (the
 control endpoint, HTTP on 127.0.0.1; see tests/controlplane/faults.sh and docs/development.md).
 """
 
