@@ -268,12 +268,12 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
     let namespace = format!("chaos-{t:03}");
     let mut rng = Rng::new(seed);
     let mut trial = Trial { trial: t, seed, ..Default::default() };
-    fresh_emulator().await?;
+    fresh_emulator().await.context("resetting the emulator")?;
     let zones = {
         let out = env.ec2.describe_availability_zones().send().await?;
         out.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_string)).collect::<Vec<_>>()
     };
-    let baseline = Census::take(REGION).await?;
+    let baseline = Census::take(REGION).await.context("counting what the emulator holds")?;
 
     let namespaces: Api<Namespace> = Api::all(env.client.clone());
     let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}}))?;
@@ -281,9 +281,9 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
     env.name = format!("chaos-{t:03}");
     env.namespace = namespace.clone();
     env.watch_namespace = Some(namespace.clone());
-    proxy.reset().await?;
-    proxy.configure(fault_config(args, seed)?).await?;
-    env.start_controller().await?;
+    proxy.reset().await.context("resetting the fault proxy")?;
+    proxy.configure(fault_config(args, seed)?).await.context("configuring the fault proxy")?;
+    env.start_controller().await.context("starting the controller")?;
 
     let files = examples_into(root, &namespace, &root.join("target/chaos").join(&namespace))?;
     let started = Instant::now();
