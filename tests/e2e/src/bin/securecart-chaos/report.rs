@@ -159,12 +159,13 @@ pub fn write(dir: &Path, args: &Args, trials: &[Trial], took: Duration) -> Resul
     let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.1}"));
     let mut md = String::from("# securecart-operator chaos report\n\n");
     md.push_str(&format!(
-        "- {} trials of the example set, each on an empty emulator with a fresh controller; K={} SIGKILLs per trial \
+        "- {} trials{} of the example set, each on an empty emulator with a fresh controller; K={} SIGKILLs per trial \
          while objects were being created ({kills} in all)\n\
          - faults per request: {:.0}% failed before reaching the emulator (40% throttling, 20% HTTP 500, 20% HTTP 503, \
          20% connection reset), {:.0}% of mutating responses lost after being applied, eventual-consistency window {} s, \
          {:.0}% delayed; seed {}\n- took {:.0} s\n\n",
-        args.trials,
+        trials.len(),
+        if trials.len() == args.trials { String::new() } else { format!(" (of {} asked)", args.trials) },
         args.kills,
         args.fail_rate * 100.0,
         args.lost_rate * 100.0,
