@@ -1,7 +1,10 @@
-//! Condition types and reasons. `Ready` is the summary `kubectl wait` and dashboards read;
-//! `Reconciling` and `Stalled` are the abnormal-true pair kstatus (Flux, kpt) understands.
+//! Condition types and reasons. `Ready` (the AWS resources exist and match the spec, at this
+//! generation) is the summary `kubectl wait` and dashboards read; `Synced` says whether the last
+//! reconcile ran without error; `Reconciling` and `Stalled` are the abnormal-true pair kstatus
+//! (Flux, kpt) understands.
 
 pub const READY: &str = "Ready";
+pub const SYNCED: &str = "Synced";
 pub const RECONCILING: &str = "Reconciling";
 pub const STALLED: &str = "Stalled";
 /// PrivateLink: the partner's endpoint service accepted the connection.
@@ -35,6 +38,15 @@ pub mod reason {
     pub const REJECTED: &str = "Rejected";
     /// A part the spec does not ask for (no WAF, no DNS).
     pub const NOT_REQUESTED: &str = "NotRequested";
+    /// The pause annotation stops every AWS write; reads and status go on.
+    pub const PAUSED: &str = "Paused";
+    /// Deletion waits for the objects that use this one (named in the message).
+    pub const IN_USE: &str = "InUse";
+    /// The Kubernetes API refused or failed a request (status write, list).
+    pub const KUBE_ERROR: &str = "KubeError";
     /// Used for Reconciling/Stalled when they do not apply.
     pub const IDLE: &str = "Idle";
 }
+
+/// `net.securecart.io/paused: "true"` stops every AWS write for the object; removing it resumes.
+pub const PAUSED_ANNOTATION: &str = "net.securecart.io/paused";

@@ -1,12 +1,15 @@
 //! The `net.securecart.io/v1alpha1` API: custom resource types, condition vocabulary and the
 //! ownership tag keys. Types only: no client, no runtime, no AWS SDK.
 
+pub mod common;
 pub mod conditions;
+pub mod kinds;
 pub mod load_balancer_policy;
 pub mod private_endpoint;
 pub mod tags;
 pub mod vpc_tier;
 
+pub use common::{CommonStatus, CreateIntent, OwnedResource};
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 pub use load_balancer_policy::*;
 pub use private_endpoint::*;
@@ -38,55 +41,4 @@ pub enum DeletionPolicy {
     Retain,
 }
 
-/// The status fields every kind shares, so the controller writes conditions generically.
-pub trait CommonStatus: Default + Clone + PartialEq + serde::Serialize {
-    fn conditions(&self) -> &[Condition];
-    fn set_common(&mut self, observed_generation: Option<i64>, conditions: Vec<Condition>);
-}
-
-impl CommonStatus for PrivateEndpointStatus {
-    fn conditions(&self) -> &[Condition] {
-        &self.conditions
-    }
-    fn set_common(&mut self, observed_generation: Option<i64>, conditions: Vec<Condition>) {
-        self.observed_generation = observed_generation;
-        // Conditions the fields already carry (Accepted) follow the standard three.
-        let extra: Vec<Condition> = std::mem::take(&mut self.conditions)
-            .into_iter()
-            .filter(|c| !conditions.iter().any(|s| s.type_ == c.type_))
-            .collect();
-        self.conditions = conditions.into_iter().chain(extra).collect();
-    }
-}
-
-impl CommonStatus for VpcTierStatus {
-    fn conditions(&self) -> &[Condition] {
-        &self.conditions
-    }
-    fn set_common(&mut self, observed_generation: Option<i64>, conditions: Vec<Condition>) {
-        self.observed_generation = observed_generation;
-        self.conditions = conditions;
-    }
-}
-
-impl CommonStatus for LoadBalancerPolicyStatus {
-    fn conditions(&self) -> &[Condition] {
-        &self.conditions
-    }
-    /// Keeps the per-part conditions (LoadBalancerReady, WafAssociated, DnsPublished) that the
-    /// planner's status put after the three common ones.
-    fn set_common(&mut self, observed_generation: Option<i64>, conditions: Vec<Condition>) {
-        self.observed_generation = observed_generation;
-        let parts: Vec<Condition> = self
-            .conditions
-            .drain(..)
-            .filter(|c| !conditions.iter().any(|n| n.type_ == c.type_))
-            .map(|mut c| {
-                c.observed_generation = observed_generation;
-                c
-            })
-            .collect();
-        self.conditions = conditions;
-        self.conditions.extend(parts);
-    }
-}
+common_status!(VpcTierStatus, PrivateEndpointStatus, LoadBalancerPolicyStatus);

@@ -41,7 +41,7 @@ use crate::{DeletionPolicy, LocalObjectRef};
 #[x_kube(validation = Rule::new("self.listeners.all(l, !has(l.port) || self.listeners.exists_one(m, has(m.port) && m.port == l.port))").message("spec.listeners: two listeners on the same port"))]
 #[x_kube(validation = Rule::new("self.targetGroups.all(t, self.targetGroups.exists_one(u, u.name == t.name))").message("spec.targetGroups: target group names must be unique"))]
 pub struct LoadBalancerPolicySpec {
-    /// The VpcTier (same namespace) whose subnets the load balancer uses; it must be Ready.
+    /// The VpcTier (same namespace) whose subnets the load balancer uses; its deletion waits for this policy.
     pub vpc_tier_ref: LocalObjectRef,
     /// Application, Network or Gateway. Changing it replaces the load balancer.
     #[serde(rename = "type")]
@@ -399,9 +399,15 @@ pub struct DnsHealthCheck {
 pub struct LoadBalancerPolicyStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Ready, Reconciling and Stalled, then one per part: LoadBalancerReady, WafAssociated, DnsPublished.
+    /// Ready, Synced, Reconciling and Stalled, then one per part: LoadBalancerReady, WafAssociated, DnsPublished.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// Every AWS resource the object owns, by component: what the controller reads by ID.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<crate::OwnedResource>,
+    /// Creates started but not yet seen to finish (see CreateIntent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intents: Vec<crate::CreateIntent>,
     /// The region the resources live in (from the VpcTier), so deletion finds them even after
     /// the VpcTier is gone.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -412,6 +418,9 @@ pub struct LoadBalancerPolicyStatus {
     pub dns_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub canonical_hosted_zone_id: Option<String>,
+    /// The VpcTier subnets the load balancer is in: its VpcTier keeps them while they are listed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subnet_ids: Vec<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub security_group_id: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

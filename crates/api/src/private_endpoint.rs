@@ -35,7 +35,7 @@ use crate::{DeletionPolicy, LocalObjectRef};
 #[x_kube(validation = Rule::new("(has(self.type) ? self.type : ((has(self.service) && (self.service == 's3' || self.service == 'dynamodb')) ? 'Gateway' : 'Interface')) == 'Interface' || (!has(self.privateDns) && !has(self.allowedTiers) && !has(self.allowedCidrs) && !has(self.ports))").message("spec.privateDns, allowedTiers, allowedCidrs and ports apply to Interface endpoints only"))]
 #[x_kube(validation = Rule::new("self.vpcTierRef == oldSelf.vpcTierRef").message("spec.vpcTierRef is immutable"))]
 pub struct PrivateEndpointSpec {
-    /// The VpcTier, in the same namespace, whose VPC gets the endpoint. Waits until it is Ready.
+    /// The VpcTier, in the same namespace, whose VPC gets the endpoint; its deletion waits for this endpoint.
     pub vpc_tier_ref: LocalObjectRef,
 
     /// An AWS service short name (`s3`, `dynamodb`, `sts`, `ecr.api`, `execute-api`, ...),
@@ -127,9 +127,15 @@ impl EndpointType {
 pub struct PrivateEndpointStatus {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Ready first, then Reconciling and Stalled; Accepted for partner (PrivateLink) services.
+    /// Ready first, then Synced, Reconciling and Stalled; Accepted for partner (PrivateLink) services.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// Every AWS resource the object owns, by component: what the controller reads by ID.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<crate::OwnedResource>,
+    /// Creates started but not yet seen to finish (see CreateIntent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intents: Vec<crate::CreateIntent>,
     /// The region the endpoint lives in (the VpcTier's), kept so teardown works without it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub region: Option<String>,

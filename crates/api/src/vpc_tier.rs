@@ -170,9 +170,15 @@ pub struct VpcTierStatus {
     /// The generation the status describes.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub observed_generation: Option<i64>,
-    /// Ready first, then Reconciling and Stalled.
+    /// Ready first, then Synced, Reconciling and Stalled.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub conditions: Vec<Condition>,
+    /// Every AWS resource the object owns, by component: what the controller reads by ID.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub resources: Vec<crate::OwnedResource>,
+    /// Creates started but not yet seen to finish (see CreateIntent).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub intents: Vec<crate::CreateIntent>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub vpc_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]

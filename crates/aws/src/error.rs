@@ -40,6 +40,27 @@ impl AwsError {
         self.kind == ErrorKind::Terminal
     }
 
+    /// The request may have been applied although no answer says so: it timed out, its
+    /// connection broke, or AWS failed internally. A create that ends so must be searched for
+    /// before it is made again.
+    pub fn outcome_unknown(&self) -> bool {
+        const UNKNOWN: &[&str] = &[
+            "Timeout",
+            "DispatchFailure",
+            "ResponseError",
+            "SdkError",
+            "InternalError",
+            "InternalFailure",
+            "InternalServerError",
+            "ServiceUnavailable",
+            "Unavailable",
+            "WAFInternalErrorException",
+            "InternalErrorException",
+            "ServiceUnavailableException",
+        ];
+        UNKNOWN.contains(&self.code.as_str())
+    }
+
     pub fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,
@@ -122,7 +143,6 @@ pub fn classify(code: &str) -> ErrorKind {
         "OperationNotPermitted",
         // WAFv2
         "WAFInvalidParameterException",
-        "WAFDuplicateItemException",
         "WAFLimitsExceededException",
         "WAFInvalidResourceException",
         "WAFSubscriptionNotFoundException",
@@ -136,7 +156,8 @@ pub fn classify(code: &str) -> ErrorKind {
         // Shield: no Shield Advanced subscription, or a resource that cannot be protected
         "InvalidResourceException",
         "LimitsExceededException",
-        "OptimisticLockException",
+        // A token reused with other parameters: the spec changed under a pending create.
+        "IdempotentParameterMismatch",
     ];
     // The resource is not there (deleting it is success; observing finds nothing).
     const NOT_FOUND: &[&str] = &[
@@ -152,10 +173,13 @@ pub fn classify(code: &str) -> ErrorKind {
         "InvalidPermission.NotFound",
     ];
     // Busy rather than wrong: WAF has not seen a new load balancer yet, a resource is still in
-    // use by one being deleted, a lock token went stale.
+    // use by one being deleted, a lock token went stale, two writers raced (Shield's
+    // OptimisticLockException, WAF's duplicate name from a create that did apply).
     const RETRYABLE: &[&str] = &[
         "WAFUnavailableEntityException",
         "WAFOptimisticLockException",
+        "WAFDuplicateItemException",
+        "OptimisticLockException",
         "WAFAssociatedItemException",
         "ResourceInUse",
         "HealthCheckInUse",
@@ -198,5 +222,22 @@ mod tests {
         assert_eq!(classify("DuplicateLoadBalancerName"), ErrorKind::Terminal);
         assert_eq!(classify("CertificateNotFound"), ErrorKind::Terminal);
         assert_eq!(classify("InvalidChangeBatch"), ErrorKind::Terminal);
+        assert_eq!(classify("OptimisticLockException"), ErrorKind::Retryable, "a race, not a spec error");
+        assert_eq!(classify("WAFDuplicateItemException"), ErrorKind::Retryable, "a race, not a spec error");
+        assert_eq!(classify("IdempotentParameterMismatch"), ErrorKind::Terminal);
+    }
+
+    #[test]
+    fn unknown_outcomes_are_the_ones_that_may_have_applied() {
+        let e = |code: &str| AwsError {
+            kind: classify(code),
+            operation: "CreateVpc",
+            code: code.into(),
+            message: String::new(),
+        };
+        assert!(e("Timeout").outcome_unknown());
+        assert!(e("InternalError").outcome_unknown());
+        assert!(!e("RequestLimitExceeded").outcome_unknown(), "a throttled request was refused");
+        assert!(!e("InvalidParameterValue").outcome_unknown());
     }
 }

@@ -1,48 +1,35 @@
-//! The only code that calls AWS. It observes the resources an owner holds, by ownership tags,
-//! and executes plan steps; every call is counted and timed, and every failure classified.
+//! The only code that calls AWS, split by service and shared across kinds: it observes what an
+//! owner holds (by ID, by VPC, or by ownership tags where nothing is recorded) and executes plan
+//! steps. Every call is counted, timed, rate-limited and classified; every client has bounded
+//! timeouts, adaptive retries and an attempt counter.
 
 pub mod ec2;
-pub mod endpoints;
 pub mod error;
+pub mod execute;
 pub mod load_balancer;
 pub mod metrics;
+pub mod sdk;
 pub mod throttle;
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use aws_config::{BehaviorVersion, Region};
 use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
-use futures::StreamExt;
-use securecart_plan::Plan;
-use securecart_plan::plan::PlanStep;
+use securecart_plan::{Output, Plan, Step};
 use tokio::sync::Mutex;
 
 pub use error::{AwsError, ErrorKind};
+pub use execute::{Executed, Execution, Failed};
 pub use metrics::AwsMetrics;
+pub use sdk::Limits;
 
 /// Route 53 and Shield are global services, addressed through this region.
 pub const GLOBAL_REGION: &str = "us-east-1";
-
-/// A plan step that ran, for events and logs.
-#[derive(Clone, Debug)]
-pub struct Executed {
-    pub action: &'static str,
-    pub summary: String,
-    pub created_id: Option<String>,
-}
-
-/// What executing a plan did: the steps that ran, and the first failure, if any.
-#[derive(Debug, Default)]
-pub struct Execution {
-    pub executed: Vec<Executed>,
-    pub error: Option<AwsError>,
-}
 
 /// Clients per region, built once from the standard AWS environment (AWS_ENDPOINT_URL,
 /// AWS_REGION, the default credentials chain), so one binary talks to the emulator or to AWS.
@@ -54,9 +41,10 @@ pub struct Aws {
 struct Inner {
     metrics: AwsMetrics,
     limits: throttle::RateLimits,
-    ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+    sdk_limits: Limits,
     configs: Mutex<HashMap<String, aws_config::SdkConfig>>,
-    zones: Mutex<HashMap<String, Vec<String>>>,
+    ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+    zones: Mutex<HashMap<String, (Instant, Vec<securecart_plan::vpc_tier::Zone>)>>,
     /// Region-wide snapshots of every VpcTier's resources, for periodic drift checks.
     vpc_snapshots: Mutex<HashMap<String, Arc<Snapshot>>>,
     /// When each owner's resources were last changed by this process.
@@ -66,19 +54,20 @@ struct Inner {
 /// What a region held at one moment.
 pub(crate) struct Snapshot {
     pub(crate) taken: Instant,
-    pub(crate) observed: securecart_plan::vpc::Observed,
+    pub(crate) observed: securecart_plan::network::Observed,
 }
 
 impl Aws {
     /// `rate_scale` scales the client-side rate limits (1 = half of AWS's published rates,
-    /// 0 = none).
-    pub fn new(metrics: AwsMetrics, rate_scale: f64) -> Self {
+    /// 0 = none); `limits` bounds every call.
+    pub fn new(metrics: AwsMetrics, rate_scale: f64, limits: Limits) -> Self {
         Self {
             inner: Arc::new(Inner {
                 metrics,
                 limits: throttle::RateLimits::new(rate_scale),
-                ec2: Mutex::default(),
+                sdk_limits: limits,
                 configs: Mutex::default(),
+                ec2: Mutex::default(),
                 zones: Mutex::default(),
                 vpc_snapshots: Mutex::default(),
                 last_change: Mutex::default(),
@@ -90,19 +79,23 @@ impl Aws {
         &self.inner.metrics
     }
 
-    async fn sdk_config(region: &str) -> aws_config::SdkConfig {
-        aws_config::defaults(BehaviorVersion::latest()).region(Region::new(region.to_string())).load().await
-    }
-
     /// The SDK configuration of a region, loaded once.
-    async fn config(&self, region: &str) -> aws_config::SdkConfig {
+    pub(crate) async fn config(&self, region: &str) -> aws_config::SdkConfig {
         let mut configs = self.inner.configs.lock().await;
         if let Some(c) = configs.get(region) {
             return c.clone();
         }
-        let c = Self::sdk_config(region).await;
+        let c = sdk::load(region, &self.inner.sdk_limits).await;
         configs.insert(region.to_string(), c.clone());
         c
+    }
+
+    /// The EC2 adapter for one region.
+    pub async fn ec2(&self, region: &str) -> ec2::Ec2 {
+        let config = self.config(region).await;
+        let mut clients = self.inner.ec2.lock().await;
+        let client = clients.entry(region.to_string()).or_insert_with(|| sdk::client!(aws_sdk_ec2, &config)).clone();
+        ec2::Ec2::new(client, self.clone(), region.to_string())
     }
 
     /// The load balancing adapter for one region: ELBv2 and WAFv2 there, security groups through
@@ -113,12 +106,45 @@ impl Aws {
         load_balancer::LoadBalancing::new(
             self.clone(),
             self.ec2(region).await,
-            aws_sdk_elasticloadbalancingv2::Client::new(&regional),
-            aws_sdk_wafv2::Client::new(&regional),
-            aws_sdk_route53::Client::new(&global),
-            aws_sdk_shield::Client::new(&global),
+            sdk::client!(aws_sdk_elasticloadbalancingv2, &regional),
+            sdk::client!(aws_sdk_wafv2, &regional),
+            sdk::client!(aws_sdk_route53, &global),
+            sdk::client!(aws_sdk_shield, &global),
             region.to_string(),
         )
+    }
+
+    /// Runs a plan in `region`, each step with its service's client; `tokens` are the
+    /// idempotency tokens of its creates, by component.
+    pub async fn execute(&self, region: &str, plan: &Plan<Step>, tokens: &BTreeMap<String, String>) -> Execution {
+        let ec2 = self.ec2(region).await;
+        let load_balancing = match plan.steps.iter().any(|s| matches!(s, Step::LoadBalancing(_))) {
+            true => Some(self.load_balancing(region).await),
+            false => None,
+        };
+        let (ec2, load_balancing) = (&ec2, &load_balancing);
+        execute::execute(region, plan, |step, created| async move {
+            let token = securecart_plan::plan::PlanStep::creates(step).and_then(|c| tokens.get(c)).map(String::as_str);
+            match step {
+                Step::Network(s) => ec2.run_network(s, &created, token).await,
+                Step::Endpoint(s) => ec2.run_endpoint(s, &created, token).await,
+                Step::LoadBalancing(s) => match load_balancing {
+                    Some(lb) => lb.run(s, &created, token).await,
+                    None => Err(AwsError::malformed("Execute", "no load balancing client")),
+                },
+            }
+        })
+        .await
+    }
+
+    /// Remembers that the owner's resources changed now: older snapshots no longer show them.
+    pub async fn record_change(&self, owner_uid: &str) {
+        self.inner.last_change.lock().await.insert(owner_uid.to_string(), Instant::now());
+    }
+
+    /// Drops what this process remembers of an owner that is gone.
+    pub async fn forget(&self, owner_uid: &str) {
+        self.inner.last_change.lock().await.remove(owner_uid);
     }
 
     /// Runs one AWS call, counting and timing it by service and operation, and classifying its
@@ -146,6 +172,7 @@ impl Aws {
                 "client-side rate limit"
             );
         }
+        let _ = sdk::STEP.try_with(|s| s.call());
         let started = Instant::now();
         let raw = request.await;
         // AWS's request ID, for support cases: on every event, inside the reconcile's span.
@@ -171,87 +198,17 @@ impl Aws {
         }
         result
     }
-
-    /// The EC2 adapter for one region.
-    pub async fn ec2(&self, region: &str) -> ec2::Ec2 {
-        let mut clients = self.inner.ec2.lock().await;
-        let client = match clients.get(region) {
-            Some(c) => c.clone(),
-            None => {
-                let c = aws_sdk_ec2::Client::new(&Self::sdk_config(region).await);
-                clients.insert(region.to_string(), c.clone());
-                c
-            }
-        };
-        ec2::Ec2::new(client, self.clone(), region.to_string())
-    }
 }
 
-/// Steps of one phase run at most this many at a time.
-const PHASE_CONCURRENCY: usize = 8;
-
-/// Runs a plan phase by phase, the steps of a phase in parallel, handing each step the IDs of
-/// what earlier phases created. Stops after the first phase with a failure (its other steps
-/// still finish), since later phases depend on it.
-pub(crate) async fn execute_phases<'p, S, F, Fut>(region: &str, plan: &'p Plan<S>, run: F) -> Execution
-where
-    S: PlanStep,
-    F: Fn(&'p S, Arc<HashMap<String, String>>) -> Fut,
-    Fut: Future<Output = Result<Option<String>, AwsError>>,
-{
-    let mut created: HashMap<String, String> = HashMap::new();
-    let mut execution = Execution::default();
-    for phase in plan.phases() {
-        let known = Arc::new(created.clone());
-        // Futures are built eagerly: a lazily mapped stream trips the compiler's higher-ranked
-        // lifetime inference once the controller spawns it.
-        let running: Vec<_> = phase
-            .into_iter()
-            .map(|step| {
-                let result = run(step, known.clone());
-                Box::pin(async move { (step, result.await) })
-            })
-            .collect();
-        let results: Vec<(&S, Result<Option<String>, AwsError>)> =
-            futures::stream::iter(running).buffer_unordered(PHASE_CONCURRENCY).collect().await;
-        for (step, result) in results {
-            match result {
-                Ok(id) => {
-                    if let (Some(component), Some(id)) = (step.creates(), &id) {
-                        created.insert(component.to_string(), id.clone());
-                    }
-                    tracing::info!(region, action = step.action(), step = %step, id = id.as_deref().unwrap_or(""), "AWS step done");
-                    execution.executed.push(Executed {
-                        action: step.action(),
-                        summary: step.to_string(),
-                        created_id: id,
-                    });
-                }
-                Err(e) if execution.error.is_none() => execution.error = Some(e),
-                Err(e) => tracing::warn!(region, error = %e, "further step failure in the same phase"),
-            }
-        }
-        if execution.error.is_some() {
-            break;
-        }
-    }
-    execution
-}
-
-/// The ID behind a reference: as observed, or as created by an earlier phase.
-pub(crate) fn resolve(r: &securecart_plan::Ref, created: &HashMap<String, String>) -> Result<String, AwsError> {
-    match r {
-        securecart_plan::Ref::Id(id) => Ok(id.clone()),
-        securecart_plan::Ref::Created(c) => created.get(c).cloned().ok_or_else(|| {
-            AwsError::malformed("ResolveReference", &format!("{c} was not created by an earlier phase"))
-        }),
-    }
-}
+/// How long a cached list of a region's zones is trusted.
+pub(crate) const ZONES_TTL: Duration = Duration::from_secs(600);
 
 /// Deleting what is already gone is success.
-pub(crate) fn ok_if_gone<T>(result: Result<T, AwsError>) -> Result<Option<String>, AwsError> {
+pub(crate) fn ok_if_gone<T>(result: Result<T, AwsError>) -> Result<Output, AwsError> {
     match result {
-        Err(e) if e.kind == ErrorKind::NotFound => Ok(None),
-        other => other.map(|_| None),
+        Err(e) if e.kind == ErrorKind::NotFound => Ok(Output::none()),
+        other => other.map(|_| Output::none()),
     }
 }
+
+pub(crate) use execute::resolve;

@@ -19,10 +19,14 @@ use securecart_plan::load_balancer::{
     ObservedAction, Protection, Record, RecordRouting, Rule, SecurityGroup, Step, TagApi, TargetGroup, WafRules,
     WebAcl, ZoneRef,
 };
-use securecart_plan::plan::Plan;
 
 use crate::ec2::{Ec2, owner_filter, tag_spec, tags_of};
-use crate::{Aws, AwsError, ErrorKind, Execution, ok_if_gone, resolve};
+use crate::{Aws, AwsError, ErrorKind, Output, resolve};
+
+/// Deleting what is already gone is success.
+fn ok_if_gone<T>(result: Result<T, AwsError>) -> Result<Option<String>, AwsError> {
+    crate::ok_if_gone(result).map(|o| o.id)
+}
 
 /// DescribeTags takes at most 20 ARNs; Route 53 ListTagsForResources at most 10 IDs.
 const ELB_TAG_BATCH: usize = 20;
@@ -889,11 +893,17 @@ impl LoadBalancing {
     }
 
     /// Runs the plan phase by phase; steps of a phase in parallel.
-    pub async fn execute(&self, plan: &Plan<Step>) -> Execution {
-        crate::execute_phases(&self.region, plan, |step, created| async move { self.run(step, &created).await }).await
+    /// Runs one load balancing step; returns what it created.
+    pub(crate) async fn run(
+        &self,
+        step: &Step,
+        created: &HashMap<String, String>,
+        _token: Option<&str>,
+    ) -> Result<Output, AwsError> {
+        Ok(Output { id: self.run_step(step, created).await?, ..Output::none() })
     }
 
-    async fn run(&self, step: &Step, created: &HashMap<String, String>) -> Result<Option<String>, AwsError> {
+    async fn run_step(&self, step: &Step, created: &HashMap<String, String>) -> Result<Option<String>, AwsError> {
         let resolve = |r: &securecart_plan::Ref| resolve(r, created);
         const ELB: &str = "elasticloadbalancing";
         match step {

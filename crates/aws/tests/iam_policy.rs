@@ -92,15 +92,25 @@ fn calls(source: &str) -> Vec<(Option<String>, String, bool)> {
     out
 }
 
+/// Every Rust source file under `dir`, in the service subdirectories too.
+fn sources(dir: &Path) -> Vec<PathBuf> {
+    let mut out = Vec::new();
+    for entry in std::fs::read_dir(dir).expect("source directory") {
+        let path = entry.expect("dir entry").path();
+        if path.is_dir() {
+            out.extend(sources(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            out.push(path);
+        }
+    }
+    out
+}
+
 /// `service:Operation` -> mutating, for every call in src/.
 fn called_actions() -> BTreeMap<String, bool> {
     let mut actions = BTreeMap::new();
     let mut unknown = Vec::new();
-    for entry in std::fs::read_dir(crate_dir().join("src")).expect("src/") {
-        let path = entry.expect("dir entry").path();
-        if path.extension().is_none_or(|e| e != "rs") {
-            continue;
-        }
+    for path in sources(&crate_dir().join("src")) {
         let source = std::fs::read_to_string(&path).expect("source file");
         let found = calls(&source);
         if found.is_empty() {

@@ -17,6 +17,30 @@ use securecart_plan::InvalidSpec;
 pub struct Settings {
     pub resync: Duration,
     pub progress: Duration,
+    /// How long a create whose outcome is unknown may stay invisible to AWS's reads before the
+    /// controller concludes it did not happen.
+    pub consistency_window: Duration,
+}
+
+/// The status this process last wrote for each object (by UID), so a reconcile never starts
+/// from an older status than it left, whatever the watch has delivered so far.
+#[derive(Default)]
+pub struct Journal {
+    written: Mutex<HashMap<String, Arc<dyn std::any::Any + Send + Sync>>>,
+}
+
+impl Journal {
+    pub fn get<S: Clone + Send + Sync + 'static>(&self, uid: &str) -> Option<S> {
+        self.written.lock().expect("journal lock").get(uid)?.downcast_ref::<S>().cloned()
+    }
+
+    pub fn put<S: Send + Sync + 'static>(&self, uid: &str, status: S) {
+        self.written.lock().expect("journal lock").insert(uid.to_string(), Arc::new(status));
+    }
+
+    pub fn remove(&self, uid: &str) {
+        self.written.lock().expect("journal lock").remove(uid);
+    }
 }
 
 pub struct Context {
@@ -26,7 +50,11 @@ pub struct Context {
     pub settings: Settings,
     pub recorder: Recorder,
     pub ready: Arc<AtomicBool>,
-    /// Consecutive failures per object, for exponential backoff.
+    pub journal: Journal,
+    /// What each object's references published at its last reconcile (by UID).
+    pub followed: Journal,
+    /// Consecutive failures per object, for exponential backoff; an entry goes with the next
+    /// success.
     failures: Mutex<HashMap<String, u32>>,
 }
 
@@ -41,6 +69,8 @@ impl Context {
             metrics,
             settings,
             ready: Arc::new(AtomicBool::new(false)),
+            journal: Journal::default(),
+            followed: Journal::default(),
             failures: Mutex::default(),
         }
     }
@@ -66,11 +96,16 @@ impl Context {
         }
     }
 
+    /// Exponential backoff with jitter (2 s doubling to about a minute), so objects that
+    /// failed together do not all retry at the same moment.
     pub fn backoff<K: kube::Resource<DynamicType = ()>>(&self, obj: &ObjectRef<K>) -> Duration {
+        let key = obj.to_string();
         let mut failures = self.failures.lock().expect("failures lock");
-        let n = failures.entry(obj.to_string()).or_insert(0);
+        let n = failures.entry(key.clone()).or_insert(0);
         *n = n.saturating_add(1);
-        Duration::from_secs((2u64.pow((*n).min(6))).min(300))
+        let ceiling = 2u64.pow((*n).min(6)).min(300) * 1000;
+        let jitter = securecart_plan::intent::stable_hash(&[&key, &n.to_string(), &std::process::id().to_string()]);
+        Duration::from_millis(ceiling / 2 + jitter % (ceiling / 2 + 1))
     }
 
     pub fn reset_backoff<K: kube::Resource<DynamicType = ()>>(&self, obj: &ObjectRef<K>) {
@@ -195,14 +230,17 @@ mod tests {
     #[test]
     fn every_metric_is_documented_and_on_the_dashboard() {
         let root = concat!(env!("CARGO_MANIFEST_DIR"), "/../..");
-        let readme = std::fs::read_to_string(format!("{root}/README.md")).expect("README.md");
+        let operations = std::fs::read_to_string(format!("{root}/docs/operations.md")).expect("docs/operations.md");
         let dashboard =
             std::fs::read_to_string(format!("{root}/deploy/grafana/securecart-operator.json")).expect("dashboard");
         serde_json::from_str::<serde_json::Value>(&dashboard).expect("the dashboard is JSON");
         let names = registered();
         assert_eq!(names.len(), 9, "{names:?}");
         for name in names {
-            assert!(readme.contains(&format!("| `{name}` |")), "{name} is not in README's metrics table");
+            assert!(
+                operations.contains(&format!("| `{name}` |")),
+                "{name} is not in the metrics table of docs/operations.md"
+            );
             assert!(dashboard.contains(&name), "{name} is not on the Grafana dashboard");
         }
     }

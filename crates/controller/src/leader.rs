@@ -149,12 +149,18 @@ impl LeaderElector {
         let mut last_renewed = Instant::now();
         loop {
             tokio::time::sleep(self.settings.retry_period).await;
-            match self.try_acquire_or_renew().await {
-                Ok(true) => last_renewed = Instant::now(),
-                Ok(false) => return "another replica holds the lease".into(),
-                Err(e) => tracing::warn!(error = %e, "could not renew the leader lease"),
+            // A renewal that hangs must not outlive the deadline: past it, another replica may
+            // already lead.
+            let left = self.settings.renew_deadline.saturating_sub(last_renewed.elapsed());
+            match tokio::time::timeout(left, self.try_acquire_or_renew()).await {
+                Ok(Ok(true)) => last_renewed = Instant::now(),
+                Ok(Ok(false)) => return "another replica holds the lease".into(),
+                Ok(Err(e)) => tracing::warn!(error = %e, "could not renew the leader lease"),
+                Err(_) => {
+                    tracing::warn!(deadline = ?self.settings.renew_deadline, "renewing the leader lease timed out")
+                }
             }
-            if last_renewed.elapsed() > self.settings.renew_deadline {
+            if last_renewed.elapsed() >= self.settings.renew_deadline {
                 return format!("lease not renewed within {:?}", self.settings.renew_deadline);
             }
         }

@@ -1,13 +1,11 @@
-//! securecart-controller: converges VpcTier and LoadBalancerPolicy objects into AWS.
+//! securecart-controller: converges the net.securecart.io kinds into AWS, all on one engine.
 
 mod context;
+mod engine;
 mod http;
+mod kinds;
 mod leader;
-mod load_balancer_policy;
-mod private_endpoint;
-mod reconciler;
 mod status;
-mod vpc_tier;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -15,11 +13,7 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use clap::Parser;
-use futures::StreamExt;
-use kube::ResourceExt;
-use kube::runtime::controller::{self, Controller};
-use kube::runtime::reflector::ObjectRef;
-use kube::runtime::watcher;
+use kube::runtime::controller;
 use kube::{Api, Client};
 use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
 
@@ -40,6 +34,16 @@ struct Args {
     /// How soon an object whose AWS resources are still settling is looked at again.
     #[arg(long, env = "SECURECART_PROGRESS_SECONDS", default_value_t = 10)]
     progress_seconds: u64,
+    /// How long a create whose outcome was lost (a crash, a lost response) may stay invisible
+    /// to AWS's reads before the controller concludes it did not happen and creates again.
+    #[arg(long, env = "SECURECART_CONSISTENCY_WINDOW_SECONDS", default_value_t = 10)]
+    consistency_window_seconds: u64,
+    /// Longest single attempt of an AWS call before it is cut and retried.
+    #[arg(long, default_value_t = 20)]
+    aws_attempt_timeout_seconds: u64,
+    /// Longest AWS call, retries included.
+    #[arg(long, default_value_t = 60)]
+    aws_operation_timeout_seconds: u64,
     /// Objects reconciled at once, per kind.
     #[arg(long, env = "SECURECART_CONCURRENCY", default_value_t = 8)]
     concurrency: u16,
@@ -108,12 +112,6 @@ impl Scope {
     }
 }
 
-async fn log_result<K: std::fmt::Debug, E: std::fmt::Display, A>(result: Result<(K, A), E>) {
-    if let Err(e) = result {
-        tracing::debug!(error = %e, "reconcile loop");
-    }
-}
-
 fn init_tracing(format: &str) {
     let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
         tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,kube=warn")
@@ -144,10 +142,16 @@ async fn run() -> anyhow::Result<()> {
         Client::try_default().await.context("no Kubernetes client configuration (KUBECONFIG or in-cluster)")?;
     let registry = prometheus::Registry::new();
     let metrics = Metrics::new(&registry)?;
-    let aws = securecart_aws::Aws::new(securecart_aws::AwsMetrics::new(&registry)?, args.aws_rate_scale);
+    let limits = securecart_aws::Limits {
+        attempt: Duration::from_secs(args.aws_attempt_timeout_seconds),
+        operation: Duration::from_secs(args.aws_operation_timeout_seconds),
+        ..Default::default()
+    };
+    let aws = securecart_aws::Aws::new(securecart_aws::AwsMetrics::new(&registry)?, args.aws_rate_scale, limits);
     let settings = Settings {
         resync: Duration::from_secs(args.resync_seconds),
         progress: Duration::from_secs(args.progress_seconds),
+        consistency_window: Duration::from_secs(args.consistency_window_seconds),
     };
     let ctx = Arc::new(Context::new(client.clone(), aws, metrics, settings));
 
@@ -201,54 +205,15 @@ async fn run() -> anyhow::Result<()> {
     Ok(())
 }
 
-/// One controller per kind, all on the same context; each stops on SIGTERM/SIGINT after
-/// finishing the reconciles in flight.
+/// Every kind on the one engine; each stops on SIGTERM/SIGINT after finishing the reconciles
+/// in flight. Adding a kind adds one line here (see docs/development.md).
 async fn run_controllers(scope: &Scope, config: controller::Config, ctx: Arc<Context>) {
-    let vpc_tiers = Controller::new(scope.api::<VpcTier>(), watcher::Config::default()).with_config(config.clone());
-    tokio::spawn(reconciler::count_objects(vpc_tiers.store(), ctx.metrics.clone()));
-    let vpc_tiers = vpc_tiers
-        .shutdown_on_signal()
-        .run(vpc_tier::reconcile, reconciler::error_policy, ctx.clone())
-        .for_each(log_result);
-
-    // An endpoint follows its VpcTier: a tier gaining a zone, or the VpcTier becoming Ready.
-    let endpoints =
-        Controller::new(scope.api::<PrivateEndpoint>(), watcher::Config::default()).with_config(config.clone());
-    let endpoint_store = endpoints.store();
-    tokio::spawn(reconciler::count_objects(endpoints.store(), ctx.metrics.clone()));
-    let endpoints = endpoints
-        .watches(scope.api::<VpcTier>(), watcher::Config::default(), move |vpc_tier| {
-            let (namespace, name) = (vpc_tier.namespace(), vpc_tier.name_any());
-            endpoint_store
-                .state()
-                .into_iter()
-                .filter(|e| e.namespace() == namespace && e.spec.vpc_tier_ref.name == name)
-                .map(|e| ObjectRef::from_obj(&*e))
-                .collect::<Vec<_>>()
-        })
-        .shutdown_on_signal()
-        .run(private_endpoint::reconcile, reconciler::error_policy, ctx.clone())
-        .for_each(log_result);
-
-    // A policy waits for its VpcTier and follows its tier's subnets.
-    let policies =
-        Controller::new(scope.api::<LoadBalancerPolicy>(), watcher::Config::default()).with_config(config.clone());
-    let policy_store = policies.store();
-    tokio::spawn(reconciler::count_objects(policies.store(), ctx.metrics.clone()));
-    let policies = policies
-        .watches(scope.api::<VpcTier>(), watcher::Config::default(), move |vpc_tier| {
-            let (namespace, name) = (vpc_tier.namespace(), vpc_tier.name_any());
-            policy_store
-                .state()
-                .into_iter()
-                .filter(|p| p.namespace() == namespace && p.spec.vpc_tier_ref.name == name)
-                .map(|p| ObjectRef::from_obj(&*p))
-                .collect::<Vec<_>>()
-        })
-        .shutdown_on_signal()
-        .run(load_balancer_policy::reconcile, reconciler::error_policy, ctx.clone())
-        .for_each(log_result);
-    futures::join!(vpc_tiers, endpoints, policies);
+    engine::run(ctx)
+        .kind(scope.api::<VpcTier>())
+        .kind(scope.api::<PrivateEndpoint>())
+        .kind(scope.api::<LoadBalancerPolicy>())
+        .start(config)
+        .await;
 }
 
 async fn shutdown_signal() {

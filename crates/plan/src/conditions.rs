@@ -1,47 +1,162 @@
-//! Conditions as Kubernetes API conventions want them: Ready first, `lastTransitionTime` kept
-//! unless the status really flips, `observedGeneration` on each.
+//! Conditions as Kubernetes API conventions want them, each saying one thing:
+//! - `Ready`: the AWS resources exist and match the spec, at this generation;
+//! - `Synced`: the last reconcile ran without error (or says why it did not);
+//! - `Reconciling` and `Stalled`: the abnormal-true pair kstatus (Flux, kpt) understands.
+//!
+//! A transient failure on a converged object leaves `Ready=True` and makes `Synced=False`: a
+//! throttled drift read says nothing about the AWS resources, so their users keep working.
+//! `lastTransitionTime` changes only when a condition's status flips; every condition carries
+//! the generation it describes.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use securecart_api::conditions::{READY, RECONCILING, STALLED, reason};
+use securecart_api::conditions::{READY, RECONCILING, STALLED, SYNCED, reason};
 
-/// What a reconcile concluded, before it is turned into conditions.
+/// Whether the object's AWS resources are usable, as far as this reconcile could tell.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Outcome {
-    /// Everything exists and matches.
+pub enum Readiness {
     Ready,
-    /// Work is under way; the message says what it waits for.
-    Progressing(String),
-    /// Cannot go on without a change to the spec (or to something the spec names).
-    Stalled { reason: &'static str, message: String },
-    /// A transient failure; retried with backoff.
-    Failed { reason: &'static str, message: String },
+    /// Not (yet) usable. `stalled`: it will not become so without a change (a rejected
+    /// connection, an invalid spec).
+    NotReady {
+        reason: &'static str,
+        message: String,
+        stalled: bool,
+    },
 }
 
-/// The three conditions for an outcome, keeping the transition times of `previous` where the
-/// status did not change.
-pub fn conditions(outcome: &Outcome, generation: Option<i64>, previous: &[Condition], now: &Time) -> Vec<Condition> {
-    let (ready, ready_reason, message, reconciling, stalled) = match outcome {
-        Outcome::Ready => {
-            (true, reason::RECONCILED, "all AWS resources exist and match the spec".to_string(), false, false)
+impl Readiness {
+    pub fn progressing(message: impl Into<String>) -> Self {
+        Readiness::NotReady { reason: reason::PROGRESSING, message: message.into(), stalled: false }
+    }
+
+    pub fn not_ready(reason: &'static str, message: impl Into<String>) -> Self {
+        Readiness::NotReady { reason, message: message.into(), stalled: false }
+    }
+}
+
+/// How the last reconcile went.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Sync {
+    Synced,
+    /// It failed; `terminal` when only a change to the spec (or to what it names) can cure it.
+    Failed {
+        reason: &'static str,
+        message: String,
+        terminal: bool,
+    },
+    /// The pause annotation stopped every AWS write.
+    Paused {
+        message: String,
+    },
+}
+
+/// What a reconcile concluded. `ready: None` keeps the Ready condition as it was at this
+/// generation (nothing new is known about the resources).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Report {
+    pub ready: Option<Readiness>,
+    pub sync: Sync,
+}
+
+impl Report {
+    pub fn ready() -> Self {
+        Self { ready: Some(Readiness::Ready), sync: Sync::Synced }
+    }
+
+    pub fn progressing(message: impl Into<String>) -> Self {
+        Self { ready: Some(Readiness::progressing(message)), sync: Sync::Synced }
+    }
+
+    /// Not ready for a reason other than work in progress (waiting for a dependency, deleting).
+    pub fn not_ready(reason: &'static str, message: impl Into<String>) -> Self {
+        Self { ready: Some(Readiness::not_ready(reason, message)), sync: Sync::Synced }
+    }
+
+    /// A spec the controller cannot realise: nothing happens until it changes.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        let message = message.into();
+        Self {
+            ready: Some(Readiness::NotReady { reason: reason::INVALID_SPEC, message: message.clone(), stalled: true }),
+            sync: Sync::Failed { reason: reason::INVALID_SPEC, message, terminal: true },
         }
-        Outcome::Progressing(m) => (false, reason::PROGRESSING, m.clone(), true, false),
-        Outcome::Stalled { reason, message } => (false, *reason, message.clone(), false, true),
-        Outcome::Failed { reason, message } => (false, *reason, message.clone(), true, false),
+    }
+
+    /// A failure that changed nothing in AWS (a read): Ready stays what it was.
+    pub fn failed_read(reason: &'static str, message: impl Into<String>, terminal: bool) -> Self {
+        Self { ready: None, sync: Sync::Failed { reason, message: message.into(), terminal } }
+    }
+
+    /// A failure while changing AWS: the resources do not match the spec yet.
+    pub fn failed_change(reason: &'static str, message: impl Into<String>, terminal: bool) -> Self {
+        let message = message.into();
+        Self {
+            ready: Some(Readiness::NotReady { reason, message: message.clone(), stalled: terminal }),
+            sync: Sync::Failed { reason, message, terminal },
+        }
+    }
+
+    pub fn is_ready(&self) -> bool {
+        self.ready == Some(Readiness::Ready)
+    }
+}
+
+/// The four conditions for a report: Ready, Synced, Reconciling, Stalled. Transition times are
+/// kept from `previous` where a status did not flip; a Ready kept from `previous` keeps its
+/// reason and message too.
+pub fn conditions(report: &Report, generation: Option<i64>, previous: &[Condition], now: &Time) -> Vec<Condition> {
+    let make = |type_: &str, status: Status, reason: &str, message: &str| {
+        condition_with(type_, status, reason, message, generation, previous, now)
     };
-    let make = |type_: &str, status: bool, reason: &str, message: &str| {
-        condition(type_, status, reason, message, generation, previous, now)
+    let failure = match &report.sync {
+        Sync::Failed { reason, message, terminal } => Some((*reason, message.as_str(), *terminal)),
+        _ => None,
     };
+    let kept_ready = previous.iter().find(|c| c.type_ == READY && c.observed_generation == generation);
+    let ready = match (&report.ready, kept_ready) {
+        (Some(Readiness::Ready), _) => {
+            make(READY, Status::True, reason::RECONCILED, "all AWS resources exist and match the spec")
+        }
+        (Some(Readiness::NotReady { reason, message, .. }), _) => make(READY, Status::False, reason, message),
+        (None, Some(kept)) => Condition { observed_generation: generation, ..kept.clone() },
+        (None, None) => {
+            let (reason, message, _) = failure.unwrap_or((reason::PROGRESSING, "not observed yet", false));
+            make(READY, Status::Unknown, reason, &format!("not observed yet at this generation: {message}"))
+        }
+    };
+    let is_ready = ready.status == "True";
+    let synced = match &report.sync {
+        Sync::Synced => make(SYNCED, Status::True, reason::RECONCILED, "the last reconcile succeeded"),
+        Sync::Failed { reason, message, .. } => make(SYNCED, Status::False, reason, message),
+        Sync::Paused { message } => make(SYNCED, Status::False, reason::PAUSED, message),
+    };
+    let stalled_why = match (&report.ready, failure) {
+        (_, Some((reason, message, true))) => Some((reason, message.to_string())),
+        (Some(Readiness::NotReady { reason, message, stalled: true }), _) => Some((*reason, message.clone())),
+        _ => None,
+    };
+    let paused = matches!(report.sync, Sync::Paused { .. });
+    let reconciling = !is_ready && stalled_why.is_none() && !paused;
     let idle = reason::IDLE;
     vec![
-        make(READY, ready, ready_reason, &message),
-        make(
-            RECONCILING,
-            reconciling,
-            if reconciling { ready_reason } else { idle },
-            if reconciling { &message } else { "" },
-        ),
-        make(STALLED, stalled, if stalled { ready_reason } else { idle }, if stalled { &message } else { "" }),
+        ready.clone(),
+        synced,
+        if reconciling {
+            make(RECONCILING, Status::True, &ready.reason, &ready.message)
+        } else {
+            make(RECONCILING, Status::False, idle, "")
+        },
+        match stalled_why {
+            Some((reason, message)) => make(STALLED, Status::True, reason, &message),
+            None => make(STALLED, Status::False, idle, ""),
+        },
     ]
+}
+
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Status {
+    True,
+    False,
+    Unknown,
 }
 
 /// One condition, keeping the transition time of the same type in `previous` unless its status flips.
@@ -54,7 +169,25 @@ pub fn condition(
     previous: &[Condition],
     now: &Time,
 ) -> Condition {
-    let status = if status { "True" } else { "False" }.to_string();
+    let status = if status { Status::True } else { Status::False };
+    condition_with(type_, status, reason, message, generation, previous, now)
+}
+
+fn condition_with(
+    type_: &str,
+    status: Status,
+    reason: &str,
+    message: &str,
+    generation: Option<i64>,
+    previous: &[Condition],
+    now: &Time,
+) -> Condition {
+    let status = match status {
+        Status::True => "True",
+        Status::False => "False",
+        Status::Unknown => "Unknown",
+    }
+    .to_string();
     let last_transition_time = previous
         .iter()
         .find(|c| c.type_ == type_ && c.status == status)
@@ -70,6 +203,15 @@ pub fn condition(
     }
 }
 
+/// The readiness of a plan that made no further changes: Ready, or what it still waits for.
+pub fn settled(steps_left: usize, waiting: &[String]) -> Readiness {
+    match (steps_left, waiting.is_empty()) {
+        (0, true) => Readiness::Ready,
+        (_, false) => Readiness::progressing(format!("waiting for {}", waiting.join("; "))),
+        (n, true) => Readiness::progressing(format!("{n} changes still to make")),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -79,35 +221,103 @@ mod tests {
         Time(Timestamp::from_second(secs).unwrap())
     }
 
+    fn by_type<'a>(c: &'a [Condition], t: &str) -> &'a Condition {
+        c.iter().find(|c| c.type_ == t).unwrap()
+    }
+
+    fn statuses(c: &[Condition]) -> Vec<(&str, &str)> {
+        c.iter().map(|c| (c.type_.as_str(), c.status.as_str())).collect()
+    }
+
     #[test]
-    fn ready_comes_first_and_kstatus_pair_follows() {
-        let c = conditions(&Outcome::Ready, Some(3), &[], &at(10));
-        let types: Vec<_> = c.iter().map(|c| (c.type_.as_str(), c.status.as_str())).collect();
-        assert_eq!(types, [("Ready", "True"), ("Reconciling", "False"), ("Stalled", "False")]);
+    fn ready_comes_first_then_synced_and_the_kstatus_pair() {
+        let c = conditions(&Report::ready(), Some(3), &[], &at(10));
+        assert_eq!(
+            statuses(&c),
+            [("Ready", "True"), ("Synced", "True"), ("Reconciling", "False"), ("Stalled", "False")]
+        );
         assert!(c.iter().all(|c| c.observed_generation == Some(3)));
     }
 
     #[test]
     fn transition_time_kept_unless_status_flips() {
-        let first = conditions(&Outcome::Progressing("waiting for NAT".into()), Some(1), &[], &at(10));
-        let again = conditions(&Outcome::Progressing("waiting for routes".into()), Some(1), &first, &at(20));
+        let first = conditions(&Report::progressing("waiting for NAT"), Some(1), &[], &at(10));
+        let again = conditions(&Report::progressing("waiting for routes"), Some(1), &first, &at(20));
         assert_eq!(again[0].last_transition_time, at(10));
         assert_eq!(again[0].message, "waiting for routes");
-        let ready = conditions(&Outcome::Ready, Some(1), &again, &at(30));
+        let ready = conditions(&Report::ready(), Some(1), &again, &at(30));
         assert_eq!(ready[0].last_transition_time, at(30));
-        assert_eq!(ready[2].last_transition_time, at(10), "Stalled stayed False");
+        assert_eq!(by_type(&ready, "Stalled").last_transition_time, at(10), "Stalled stayed False");
     }
 
     #[test]
-    fn stalled_carries_reason_and_message() {
+    fn a_failed_read_on_a_converged_object_keeps_ready_and_says_synced_false() {
+        let ready = conditions(&Report::ready(), Some(4), &[], &at(10));
+        let throttled = Report::failed_read(reason::AWS_ERROR, "DescribeSubnets: RequestLimitExceeded", false);
+        let c = conditions(&throttled, Some(4), &ready, &at(20));
+        assert_eq!(
+            statuses(&c),
+            [("Ready", "True"), ("Synced", "False"), ("Reconciling", "False"), ("Stalled", "False")]
+        );
+        assert_eq!(c[0].last_transition_time, at(10), "Ready did not flip");
+        assert_eq!(by_type(&c, "Synced").reason, "AwsError");
+    }
+
+    #[test]
+    fn a_failed_read_at_a_new_generation_knows_nothing_of_readiness() {
+        let ready = conditions(&Report::ready(), Some(4), &[], &at(10));
+        let c = conditions(&Report::failed_read(reason::AWS_ERROR, "throttled", false), Some(5), &ready, &at(20));
+        assert_eq!(c[0].status, "Unknown");
+        assert_eq!(by_type(&c, "Reconciling").status, "True");
+    }
+
+    #[test]
+    fn invalid_spec_stalls_with_reason_and_message_on_ready_synced_and_stalled() {
+        let c = conditions(&Report::invalid("spec.cidrBlock: bad"), Some(2), &[], &at(1));
+        assert_eq!(
+            statuses(&c),
+            [("Ready", "False"), ("Synced", "False"), ("Reconciling", "False"), ("Stalled", "True")]
+        );
+        for t in ["Ready", "Synced", "Stalled"] {
+            assert_eq!(
+                (by_type(&c, t).reason.as_str(), by_type(&c, t).message.as_str()),
+                ("InvalidSpec", "spec.cidrBlock: bad")
+            );
+        }
+    }
+
+    #[test]
+    fn a_failed_change_is_not_ready_and_reconciling() {
         let c = conditions(
-            &Outcome::Stalled { reason: reason::INVALID_SPEC, message: "spec.cidrBlock: bad".into() },
-            Some(2),
+            &Report::failed_change(reason::AWS_ERROR, "CreateSubnet: InternalError", false),
+            Some(1),
             &[],
             &at(1),
         );
-        assert_eq!((c[0].status.as_str(), c[0].reason.as_str()), ("False", "InvalidSpec"));
-        assert_eq!((c[2].status.as_str(), c[2].message.as_str()), ("True", "spec.cidrBlock: bad"));
-        assert_eq!(c[1].status, "False");
+        assert_eq!(
+            statuses(&c),
+            [("Ready", "False"), ("Synced", "False"), ("Reconciling", "True"), ("Stalled", "False")]
+        );
+    }
+
+    #[test]
+    fn paused_is_neither_reconciling_nor_stalled() {
+        let report = Report {
+            ready: Some(Readiness::not_ready(reason::PAUSED, "2 changes not applied while paused")),
+            sync: Sync::Paused { message: "paused by annotation".into() },
+        };
+        let c = conditions(&report, Some(1), &[], &at(1));
+        assert_eq!(
+            statuses(&c),
+            [("Ready", "False"), ("Synced", "False"), ("Reconciling", "False"), ("Stalled", "False")]
+        );
+        assert_eq!(by_type(&c, "Synced").reason, "Paused");
+    }
+
+    #[test]
+    fn settled_readiness() {
+        assert_eq!(settled(0, &[]), Readiness::Ready);
+        assert_eq!(settled(0, &["NAT gateway nat-1".into()]), Readiness::progressing("waiting for NAT gateway nat-1"));
+        assert_eq!(settled(3, &[]), Readiness::progressing("3 changes still to make"));
     }
 }

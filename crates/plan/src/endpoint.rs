@@ -11,9 +11,9 @@ use serde::Serialize;
 use serde_json::Value;
 
 use crate::InvalidSpec;
-use crate::conditions::Outcome;
+use crate::conditions::Readiness;
 use crate::owner::{Owner, Tags, component, missing_tags};
-use crate::plan::{Plan, PlanStep, Ref};
+use crate::plan::{Ordered, Ordering, Plan, PlanStep, Ref, Resource, Verb};
 
 pub mod components {
     pub const ENDPOINT: &str = "endpoint";
@@ -409,14 +409,56 @@ impl Step {
     }
 }
 
+pub mod resources {
+    pub const SECURITY_GROUP: &str = "ec2/security-group";
+    pub const SECURITY_GROUP_RULE: &str = "ec2/security-group-rule";
+    pub const VPC_ENDPOINT: &str = "ec2/vpc-endpoint";
+    pub const TAGS: &str = "ec2/tags";
+}
+
+/// An interface endpoint is created in its security group, with the group's rules in place.
+pub const ORDERING: Ordering = Ordering {
+    needs: &[
+        (resources::SECURITY_GROUP_RULE, &[resources::SECURITY_GROUP]),
+        (resources::VPC_ENDPOINT, &[resources::SECURITY_GROUP, resources::SECURITY_GROUP_RULE]),
+    ],
+    delete_first: &[],
+};
+
+impl Ordered for Step {
+    fn ordering() -> &'static [Ordering] {
+        &[ORDERING]
+    }
+}
+
 impl PlanStep for Step {
-    fn phase(&self) -> u8 {
+    fn resource(&self) -> Resource {
         match self {
-            Step::SetTags { .. } | Step::CreateSecurityGroup { .. } => 1,
-            Step::AuthorizeIngress { .. } | Step::RevokeIngress { .. } => 2,
-            Step::CreateEndpoint { .. } | Step::ModifyEndpoint { .. } => 3,
-            Step::DeleteEndpoint { .. } => 4,
-            Step::DeleteSecurityGroup { .. } => 5,
+            Step::SetTags { .. } => resources::TAGS,
+            Step::CreateSecurityGroup { .. } | Step::DeleteSecurityGroup { .. } => resources::SECURITY_GROUP,
+            Step::AuthorizeIngress { .. } | Step::RevokeIngress { .. } => resources::SECURITY_GROUP_RULE,
+            Step::CreateEndpoint { .. } | Step::ModifyEndpoint { .. } | Step::DeleteEndpoint { .. } => {
+                resources::VPC_ENDPOINT
+            }
+        }
+    }
+
+    fn verb(&self) -> Verb {
+        match self {
+            Step::CreateSecurityGroup { .. } | Step::CreateEndpoint { .. } => Verb::Create,
+            Step::SetTags { .. }
+            | Step::AuthorizeIngress { .. }
+            | Step::RevokeIngress { .. }
+            | Step::ModifyEndpoint { .. } => Verb::Update,
+            Step::DeleteEndpoint { .. } | Step::DeleteSecurityGroup { .. } => Verb::Delete,
+        }
+    }
+
+    fn refs(&self) -> Vec<&Ref> {
+        match self {
+            Step::AuthorizeIngress { group, .. } => vec![group],
+            Step::CreateEndpoint { security_group: Some(g), .. } => vec![g],
+            _ => Vec::new(),
         }
     }
 
@@ -696,25 +738,24 @@ pub fn owns_anything(owner: &Owner, observed: &Observed) -> bool {
 // ---------------------------------------------------------------------------------------------
 // Status
 
-/// The outcome once nothing is left to change: Ready, pending acceptance, rejected, or waiting.
-pub fn outcome(desired: &Desired, observed: &Observed, plan: &Plan<Step>) -> Outcome {
+/// The readiness once nothing is left to change: Ready, pending acceptance, rejected, or waiting.
+pub fn readiness(desired: &Desired, observed: &Observed, plan: &Plan<Step>) -> Readiness {
     let endpoint = find_endpoint(desired, observed);
     match endpoint.map(|e| e.state.to_ascii_lowercase()) {
-        Some(s) if s == "pendingacceptance" => Outcome::Failed {
-            reason: reason::PENDING_ACCEPTANCE,
-            message: format!("waiting for the owner of {} to accept the connection", desired.service_name),
-        },
-        Some(s) if s == "rejected" || s == "failed" => Outcome::Stalled {
+        Some(s) if s == "pendingacceptance" => Readiness::not_ready(
+            reason::PENDING_ACCEPTANCE,
+            format!("waiting for the owner of {} to accept the connection", desired.service_name),
+        ),
+        Some(s) if s == "rejected" || s == "failed" => Readiness::NotReady {
             reason: reason::REJECTED,
             message: format!(
                 "endpoint {} is {s}: the owner of {} refused it",
                 endpoint.map(|e| e.id.as_str()).unwrap_or(""),
                 desired.service_name
             ),
+            stalled: true,
         },
-        _ if plan.in_sync() => Outcome::Ready,
-        _ if !plan.waiting.is_empty() => Outcome::Progressing(format!("waiting for {}", plan.waiting.join("; "))),
-        _ => Outcome::Progressing(format!("{} changes still to make", plan.steps.len())),
+        _ => crate::conditions::settled(plan.steps.len(), &plan.waiting),
     }
 }
 

@@ -3,14 +3,20 @@
 
 pub mod cidr;
 pub mod conditions;
+pub mod context;
 pub mod endpoint;
+pub mod intent;
 pub mod load_balancer;
+pub mod network;
 pub mod owner;
 pub mod plan;
-pub mod vpc;
+pub mod step;
+pub mod vpc_tier;
 
-pub use owner::{Owner, Tags};
+pub use context::{Context, InUse};
+pub use owner::{Known, Owner, Tags};
 pub use plan::{Plan, Ref};
+pub use step::{Output, Step};
 
 /// A spec the controller cannot realise. The message names the field; no AWS call is made.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

@@ -17,7 +17,7 @@ use serde::Serialize;
 use crate::InvalidSpec;
 use crate::conditions::condition;
 use crate::owner::{Owner, Tags, component, match_owned, missing_tags};
-use crate::plan::{Plan, PlanStep, Ref};
+use crate::plan::{Ordered, Ordering, Plan, PlanStep, Ref, Resource, Verb};
 
 /// Route 53's hosted zone of the alias target is the load balancer's canonical zone.
 pub const HTTPS_REDIRECT_PORT: &str = "443";
@@ -988,38 +988,126 @@ pub enum Step {
     },
 }
 
+pub mod resources {
+    pub const SECURITY_GROUP: &str = "ec2/security-group";
+    pub const SECURITY_GROUP_RULE: &str = "ec2/security-group-rule";
+    pub const TAGS: &str = "lbp/tags";
+    pub const TARGET_GROUP: &str = "elbv2/target-group";
+    pub const LOAD_BALANCER: &str = "elbv2/load-balancer";
+    pub const LOAD_BALANCER_SETTINGS: &str = "elbv2/load-balancer-settings";
+    pub const LISTENER: &str = "elbv2/listener";
+    pub const RULE: &str = "elbv2/rule";
+    pub const WEB_ACL: &str = "wafv2/web-acl";
+    pub const WEB_ACL_ASSOCIATION: &str = "wafv2/web-acl-association";
+    pub const PROTECTION: &str = "shield/protection";
+    pub const HEALTH_CHECK: &str = "route53/health-check";
+    pub const RECORDS: &str = "route53/records";
+}
+use resources as r;
+
+/// Security group -> target groups (and the web ACL) -> load balancer -> listeners and rules ->
+/// WAF association -> Shield -> health check -> records; deletes in reverse.
+pub const ORDERING: Ordering = Ordering {
+    needs: &[
+        (r::SECURITY_GROUP_RULE, &[r::SECURITY_GROUP]),
+        (r::LOAD_BALANCER, &[r::SECURITY_GROUP, r::SECURITY_GROUP_RULE, r::TARGET_GROUP]),
+        (r::LOAD_BALANCER_SETTINGS, &[r::LOAD_BALANCER]),
+        (r::LISTENER, &[r::LOAD_BALANCER, r::TARGET_GROUP]),
+        (r::RULE, &[r::LISTENER, r::TARGET_GROUP]),
+        (r::WEB_ACL_ASSOCIATION, &[r::LOAD_BALANCER, r::WEB_ACL, r::LISTENER]),
+        (r::PROTECTION, &[r::LOAD_BALANCER]),
+        (r::HEALTH_CHECK, &[r::LOAD_BALANCER]),
+        (r::RECORDS, &[r::HEALTH_CHECK, r::LOAD_BALANCER]),
+    ],
+    delete_first: &[],
+};
+
+impl Ordered for Step {
+    fn ordering() -> &'static [Ordering] {
+        &[ORDERING]
+    }
+}
+
 impl PlanStep for Step {
-    fn phase(&self) -> u8 {
+    fn resource(&self) -> Resource {
+        use Step::*;
+        match self {
+            CreateSecurityGroup { .. } | DeleteSecurityGroup { .. } => r::SECURITY_GROUP,
+            AuthorizeIngress { .. } | RevokeIngress { .. } => r::SECURITY_GROUP_RULE,
+            SetTags { .. } => r::TAGS,
+            CreateTargetGroup { .. } | ModifyTargetGroupHealthCheck { .. } | DeleteTargetGroup { .. } => {
+                r::TARGET_GROUP
+            }
+            CreateWebAcl { .. } | UpdateWebAcl { .. } | DeleteWebAcl { .. } => r::WEB_ACL,
+            CreateLoadBalancer { .. } | DeleteLoadBalancer { .. } => r::LOAD_BALANCER,
+            SetLoadBalancerAttributes { .. } | SetSubnets { .. } | SetIpAddressType { .. } => r::LOAD_BALANCER_SETTINGS,
+            CreateListener { .. } | ModifyListener { .. } | DeleteListener { .. } => r::LISTENER,
+            CreateRule { .. } | ModifyRule { .. } | DeleteRule { .. } => r::RULE,
+            AssociateWebAcl { .. } | DisassociateWebAcl { .. } => r::WEB_ACL_ASSOCIATION,
+            CreateProtection { .. } | DeleteProtection { .. } => r::PROTECTION,
+            CreateHealthCheck { .. } | UpdateHealthCheck { .. } | DeleteHealthCheck { .. } => r::HEALTH_CHECK,
+            ChangeRecords { .. } => r::RECORDS,
+        }
+    }
+
+    fn verb(&self) -> Verb {
         use Step::*;
         match self {
             CreateSecurityGroup { .. }
             | CreateTargetGroup { .. }
             | CreateWebAcl { .. }
+            | CreateLoadBalancer { .. }
+            | CreateListener { .. }
+            | CreateRule { .. }
+            | AssociateWebAcl { .. }
+            | CreateProtection { .. }
+            | CreateHealthCheck { .. } => Verb::Create,
+            // A batch of deletes only is part of a teardown; upserts follow what they name.
+            ChangeRecords { changes, .. } if changes.iter().all(|c| c.action == ChangeAction::Delete) => Verb::Delete,
+            ChangeRecords { .. }
             | SetTags { .. }
             | ModifyTargetGroupHealthCheck { .. }
-            | UpdateWebAcl { .. } => 1,
-            AuthorizeIngress { .. } | RevokeIngress { .. } | CreateLoadBalancer { .. } => 2,
-            SetLoadBalancerAttributes { .. }
+            | UpdateWebAcl { .. }
+            | AuthorizeIngress { .. }
+            | RevokeIngress { .. }
+            | SetLoadBalancerAttributes { .. }
             | SetSubnets { .. }
             | SetIpAddressType { .. }
-            | CreateListener { .. }
-            | ModifyListener { .. } => 3,
-            CreateRule { .. } | ModifyRule { .. } | AssociateWebAcl { .. } => 4,
-            CreateProtection { .. } | CreateHealthCheck { .. } | UpdateHealthCheck { .. } => 5,
-            // Upserts come after the health check they name; a batch of deletes only starts teardown.
-            ChangeRecords { changes, .. } => {
-                if changes.iter().all(|c| c.action == ChangeAction::Delete) {
-                    7
-                } else {
-                    6
-                }
+            | ModifyListener { .. }
+            | ModifyRule { .. }
+            | UpdateHealthCheck { .. } => Verb::Update,
+            DeleteHealthCheck { .. }
+            | DeleteProtection { .. }
+            | DisassociateWebAcl { .. }
+            | DeleteRule { .. }
+            | DeleteListener { .. }
+            | DeleteLoadBalancer { .. }
+            | DeleteTargetGroup { .. }
+            | DeleteWebAcl { .. }
+            | DeleteSecurityGroup { .. } => Verb::Delete,
+        }
+    }
+
+    fn refs(&self) -> Vec<&Ref> {
+        use Step::*;
+        fn action(a: &Action) -> Option<&Ref> {
+            match a {
+                Action::Forward(r) => Some(r),
+                Action::RedirectToHttps => None,
             }
-            DeleteHealthCheck { .. } | DeleteProtection { .. } | DisassociateWebAcl { .. } => 8,
-            DeleteRule { .. } => 9,
-            DeleteListener { .. } => 10,
-            DeleteLoadBalancer { .. } => 11,
-            DeleteTargetGroup { .. } | DeleteWebAcl { .. } => 12,
-            DeleteSecurityGroup { .. } => 13,
+        }
+        match self {
+            AuthorizeIngress { security_group, .. } => vec![security_group],
+            CreateLoadBalancer { security_group, .. } => security_group.iter().collect(),
+            SetLoadBalancerAttributes { load_balancer, .. } => vec![load_balancer],
+            CreateListener { load_balancer, action: a, .. } => {
+                std::iter::once(load_balancer).chain(action(a)).collect()
+            }
+            ModifyListener { action: a, .. } => action(a).into_iter().collect(),
+            CreateRule { listener, target_group, .. } => vec![listener, target_group],
+            ModifyRule { target_group, .. } => vec![target_group],
+            AssociateWebAcl { web_acl, .. } => vec![web_acl],
+            _ => Vec::new(),
         }
     }
 
@@ -1881,6 +1969,15 @@ pub fn status(
         load_balancer_arn: lb.map(|l| l.arn.clone()),
         dns_name: lb.map(|l| l.dns_name.clone()),
         canonical_hosted_zone_id: lb.map(|l| l.canonical_hosted_zone_id.clone()),
+        // Every owned load balancer's subnets, a predecessor's during a replacement too.
+        subnet_ids: observed
+            .load_balancers
+            .iter()
+            .filter(|l| owner.owns(&l.tags))
+            .flat_map(|l| l.subnet_ids.iter().cloned())
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect(),
         security_group_id: observed
             .security_groups
             .iter()

@@ -52,11 +52,27 @@ pub fn missing_tags(desired: &Tags, actual: &Tags) -> Tags {
         .collect()
 }
 
+/// What the controller knows it made: component -> AWS ID, from the object's status. A resource
+/// named here wins a tie between duplicates, so the one everything else points at is kept.
+pub type Known = BTreeMap<String, String>;
+
 /// Owned resources split into the one kept per desired component and the rest (AWS-only,
 /// duplicates), which are deleted.
 pub(crate) struct Matched<'a, T> {
     pub kept: BTreeMap<String, &'a T>,
     pub unwanted: Vec<&'a T>,
+}
+
+/// How duplicates of one component rank: the one the status names first, then the one more
+/// resources hang off (a VPC with subnets before an empty twin), then the oldest where AWS
+/// reports a creation time, then the lowest ID (only a tie-break between fresh twins: AWS IDs
+/// are random).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub(crate) struct Rank<'a> {
+    pub named: bool,
+    pub dependents: usize,
+    /// RFC 3339, so that string order is time order.
+    pub created: Option<&'a str>,
 }
 
 pub(crate) fn match_owned<'a, T>(
@@ -66,11 +82,33 @@ pub(crate) fn match_owned<'a, T>(
     id: impl Fn(&T) -> &str,
     wanted: impl Fn(&str, &T) -> bool,
 ) -> Matched<'a, T> {
-    let mut owned: Vec<&T> = items.iter().filter(|i| owner.owns(tags(i))).collect();
-    owned.sort_by(|a, b| id(a).cmp(id(b)));
+    match_ranked(items, owner, tags, id, wanted, |_| Rank::default())
+}
+
+pub(crate) fn match_ranked<'a, T>(
+    items: &'a [T],
+    owner: &Owner,
+    tags: impl Fn(&T) -> &Tags,
+    id: impl Fn(&T) -> &str,
+    wanted: impl Fn(&str, &T) -> bool,
+    rank: impl Fn(&'a T) -> Rank<'a>,
+) -> Matched<'a, T> {
+    let mut owned: Vec<(&T, Rank<'a>)> = items.iter().filter(|i| owner.owns(tags(i))).map(|i| (i, rank(i))).collect();
+    owned.sort_by(|(a, ra), (b, rb)| {
+        rb.named
+            .cmp(&ra.named)
+            .then(rb.dependents.cmp(&ra.dependents))
+            .then_with(|| match (ra.created, rb.created) {
+                (Some(x), Some(y)) => x.cmp(y),
+                (Some(_), None) => std::cmp::Ordering::Less,
+                (None, Some(_)) => std::cmp::Ordering::Greater,
+                (None, None) => std::cmp::Ordering::Equal,
+            })
+            .then_with(|| id(a).cmp(id(b)))
+    });
     let mut kept = BTreeMap::new();
     let mut unwanted = Vec::new();
-    for item in owned {
+    for (item, _) in owned {
         match component(tags(item)) {
             Some(c) if wanted(c, item) && !kept.contains_key(c) => {
                 kept.insert(c.to_string(), item);
@@ -79,6 +117,12 @@ pub(crate) fn match_owned<'a, T>(
         }
     }
     Matched { kept, unwanted }
+}
+
+/// Tags that make `owner` own a resource as `component`, for one that was found by what only the
+/// owner could have made (a caller reference, a derived name) but lacks them.
+pub fn ownership_tags(owner: &Owner, component: &str) -> Tags {
+    owner.tags(component, &Tags::new()).into_iter().filter(|(k, _)| k.starts_with(tags::PREFIX)).collect()
 }
 
 #[cfg(test)]
@@ -99,6 +143,54 @@ mod tests {
         assert_eq!(t["Name"], "platform-shop-subnet-app-us-east-1b");
         assert!(owner().owns(&t));
         assert!(!owner().owns(&Tags::new()));
+    }
+
+    #[derive(Debug)]
+    struct Thing {
+        id: String,
+        tags: Tags,
+        created: Option<String>,
+    }
+
+    fn thing(id: &str, created: Option<&str>) -> Thing {
+        Thing { id: id.into(), tags: owner().tags("vpc", &Tags::new()), created: created.map(str::to_string) }
+    }
+
+    fn kept_id(things: &[Thing], known: &Known) -> String {
+        let m = match_ranked(
+            things,
+            &owner(),
+            |t| &t.tags,
+            |t| &t.id,
+            |c, _| c == "vpc",
+            |t| Rank { named: known.get("vpc") == Some(&t.id), dependents: 0, created: t.created.as_deref() },
+        );
+        m.kept["vpc"].id.clone()
+    }
+
+    #[test]
+    fn duplicates_keep_the_status_named_one_then_the_oldest_with_random_ids() {
+        // IDs as AWS makes them: random, so their order says nothing about age.
+        let things = [
+            thing("vpc-0f3a9c", Some("2026-12-01T10:00:05Z")),
+            thing("vpc-07b21e", Some("2026-12-01T10:00:09Z")),
+            thing("vpc-0c44d0", Some("2026-12-01T10:00:01Z")),
+        ];
+        assert_eq!(kept_id(&things, &Known::new()), "vpc-0c44d0", "the oldest");
+        let named = Known::from([("vpc".to_string(), "vpc-07b21e".to_string())]);
+        assert_eq!(kept_id(&things, &named), "vpc-07b21e", "the one the status names, though the youngest");
+        let undated = [thing("vpc-0f3a9c", None), thing("vpc-0c44d0", Some("2026-12-01T10:00:01Z"))];
+        assert_eq!(kept_id(&undated, &Known::new()), "vpc-0c44d0", "a dated one before an undated one");
+        let twins = [thing("vpc-0f3a9c", None), thing("vpc-0c44d0", None)];
+        assert_eq!(kept_id(&twins, &Known::new()), "vpc-0c44d0", "fresh twins: the lowest ID, deterministically");
+    }
+
+    #[test]
+    fn ownership_tags_are_only_the_controllers_keys() {
+        let t = ownership_tags(&owner(), "healthcheck");
+        assert_eq!(t.len(), 5);
+        assert!(t.keys().all(|k| k.starts_with(tags::PREFIX)));
+        assert_eq!(t[tags::COMPONENT], "healthcheck");
     }
 
     #[test]

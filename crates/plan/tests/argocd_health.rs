@@ -1,11 +1,11 @@
 //! deploy/argocd/argocd-cm-health.yaml run by a real Lua 5.4 over statuses the planner's own
-//! `conditions()` writes: Healthy, Progressing and Degraded as the README promises.
+//! `conditions()` writes: Healthy, Progressing and Degraded as docs/status.md promises.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::Time;
 use k8s_openapi::jiff::Timestamp;
 use mlua::{Lua, LuaSerdeExt, SerializeOptions};
 use securecart_api::conditions::reason;
-use securecart_plan::conditions::{Outcome, conditions};
+use securecart_plan::conditions::{Readiness, Report, Sync, conditions};
 use serde_json::{Value, json};
 
 const KINDS: [&str; 3] = ["VpcTier", "LoadBalancerPolicy", "PrivateEndpoint"];
@@ -45,9 +45,18 @@ fn object(kind: &str, generation: i64, status: Option<Value>) -> Value {
     obj
 }
 
-fn status_for(outcome: &Outcome, observed: i64) -> Value {
+fn status_for(report: &Report, observed: i64) -> Value {
+    status_after(report, observed, &[])
+}
+
+/// The status a report writes over an earlier one (Ready is kept across a failed read).
+fn status_after(report: &Report, observed: i64, before: &[Report]) -> Value {
     let now = Time(Timestamp::from_second(1_700_000_000).expect("time"));
-    json!({"observedGeneration": observed, "conditions": conditions(outcome, Some(observed), &[], &now)})
+    let mut previous = Vec::new();
+    for b in before {
+        previous = conditions(b, Some(observed), &previous, &now);
+    }
+    json!({"observedGeneration": observed, "conditions": conditions(report, Some(observed), &previous, &now)})
 }
 
 #[test]
@@ -58,20 +67,32 @@ fn the_three_kinds_share_one_script() {
 
 #[test]
 fn health_follows_the_kstatus_conditions() {
-    let stalled = Outcome::Stalled { reason: reason::INVALID_SPEC, message: "spec.cidrBlock: too small".into() };
-    let failed = Outcome::Failed { reason: reason::AWS_ERROR, message: "Throttling".into() };
+    let stalled = Report::invalid("spec.cidrBlock: too small");
+    let failed = Report::failed_change(reason::AWS_ERROR, "Throttling", false);
+    let failed_read = Report::failed_read(reason::AWS_ERROR, "DescribeSubnets: RequestLimitExceeded", false);
+    let paused = Report {
+        ready: Some(Readiness::not_ready(reason::PAUSED, "2 changes not applied while paused")),
+        sync: Sync::Paused { message: "paused by annotation net.securecart.io/paused".into() },
+    };
     let cases: Vec<(&str, Value, &str, &str)> = vec![
         ("never reconciled", object("K", 1, None), "Progressing", "waiting for the controller"),
-        ("Ready", object("K", 2, Some(status_for(&Outcome::Ready, 2))), "Healthy", "all AWS resources exist"),
+        ("Ready", object("K", 2, Some(status_for(&Report::ready(), 2))), "Healthy", "all AWS resources exist"),
+        (
+            "Ready, then a drift read throttled",
+            object("K", 2, Some(status_after(&failed_read, 2, &[Report::ready()]))),
+            "Healthy",
+            "all AWS resources exist and match the spec; last reconcile failed: AwsError",
+        ),
+        ("paused", object("K", 2, Some(status_for(&paused, 2))), "Suspended", "Paused: paused by annotation"),
         (
             "Ready for an older generation",
-            object("K", 3, Some(status_for(&Outcome::Ready, 2))),
+            object("K", 3, Some(status_for(&Report::ready(), 2))),
             "Progressing",
             "waiting for the controller",
         ),
         (
             "converging",
-            object("K", 1, Some(status_for(&Outcome::Progressing("waiting for NAT gateway nat-1".into()), 1))),
+            object("K", 1, Some(status_for(&Report::progressing("waiting for NAT gateway nat-1"), 1))),
             "Progressing",
             "Progressing: waiting for NAT gateway nat-1",
         ),
@@ -102,7 +123,7 @@ fn health_follows_the_kstatus_conditions() {
 
 #[test]
 fn deleting_is_progressing() {
-    let mut obj = object("VpcTier", 1, Some(status_for(&Outcome::Ready, 1)));
+    let mut obj = object("VpcTier", 1, Some(status_for(&Report::ready(), 1)));
     obj["metadata"]["deletionTimestamp"] = json!("2026-01-01T00:00:00Z");
     assert_eq!(health(&scripts()[0].1, &obj), ("Progressing".into(), "deleting its AWS resources".into()));
 }

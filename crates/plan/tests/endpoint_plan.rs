@@ -9,7 +9,7 @@ use pretty_assertions::assert_eq;
 use securecart_api::conditions::{ACCEPTED, reason};
 use securecart_api::tags::COMPONENT;
 use securecart_api::{EndpointType, PrivateEndpointSpec};
-use securecart_plan::conditions::Outcome;
+use securecart_plan::conditions::Readiness;
 use securecart_plan::endpoint::{
     self, Desired, Endpoint, IngressRule, Observed, SecurityGroup, Step, TierSubnet, VpcTierView,
 };
@@ -904,7 +904,11 @@ fn another_owners_endpoint_and_security_group_are_never_touched() {
 
 #[test]
 fn teardown_deletes_the_endpoint_then_the_security_group() {
-    assert!(Step::DeleteEndpoint { id: "x".into() }.phase() < Step::DeleteSecurityGroup { id: "x".into() }.phase());
+    let both = Plan {
+        steps: vec![Step::DeleteSecurityGroup { id: "x".into() }, Step::DeleteEndpoint { id: "x".into() }],
+        waiting: vec![],
+    };
+    assert_eq!(both.levels(), [1, 0], "the endpoint goes first, then its group");
     for slow in [false, true] {
         let mut sim = converged(&sts());
         sim.deletes_slowly = slow;
@@ -1035,16 +1039,16 @@ fn partner() -> Value {
     json!({ "serviceName": "com.amazonaws.vpce.us-east-1.vpce-svc-0abc", "tiers": ["app"] })
 }
 
-fn outcome_of(v: &Value, sim: &Sim) -> Outcome {
+fn outcome_of(v: &Value, sim: &Sim) -> Readiness {
     let d = desired(v);
     let plan = endpoint::plan(Some(&d), &owner(), &sim.observed);
-    endpoint::outcome(&d, &sim.observed, &plan)
+    endpoint::readiness(&d, &sim.observed, &plan)
 }
 
 #[test]
 fn outcome_follows_the_endpoint_state() {
     let sim = converged(&sts());
-    assert_eq!(outcome_of(&sts(), &sim), Outcome::Ready);
+    assert_eq!(outcome_of(&sts(), &sim), Readiness::Ready);
 
     let mut sim = Sim::new();
     sim.starts = "pendingAcceptance";
@@ -1053,24 +1057,26 @@ fn outcome_follows_the_endpoint_state() {
     assert!(plan.steps.is_empty(), "{}", plan.render());
     assert_eq!(plan.waiting.len(), 1);
     assert!(
-        matches!(outcome_of(&partner(), &sim), Outcome::Failed { reason: r, .. } if r == reason::PENDING_ACCEPTANCE)
+        matches!(outcome_of(&partner(), &sim), Readiness::NotReady { reason: r, stalled: false, .. } if r == reason::PENDING_ACCEPTANCE)
     );
 
     sim.observed.endpoints[0].state = "rejected".into();
-    let Outcome::Stalled { reason: r, message } = outcome_of(&partner(), &sim) else { panic!() };
+    let Readiness::NotReady { reason: r, message, stalled: true } = outcome_of(&partner(), &sim) else { panic!() };
     assert_eq!(r, reason::REJECTED);
     assert!(message.contains("vpce-1"), "{message}");
 
     sim.observed.endpoints[0].state = "available".into();
-    assert_eq!(outcome_of(&partner(), &sim), Outcome::Ready);
+    assert_eq!(outcome_of(&partner(), &sim), Readiness::Ready);
 
     let mut sim = Sim::new();
     sim.starts = "pending";
     sim.apply(&plan_for(Some(&sts()), &sim)).unwrap();
-    assert!(matches!(outcome_of(&sts(), &sim), Outcome::Progressing(m) if m.contains("vpce-1 to become available")));
+    assert!(
+        matches!(outcome_of(&sts(), &sim), Readiness::NotReady { message: m, .. } if m.contains("vpce-1 to become available"))
+    );
     let mut sim = converged(&s3());
     sim.observed.endpoints[0].route_table_ids.pop();
-    assert!(matches!(outcome_of(&s3(), &sim), Outcome::Progressing(m) if m.contains("1 changes")));
+    assert!(matches!(outcome_of(&s3(), &sim), Readiness::NotReady { message: m, .. } if m.contains("1 changes")));
 }
 
 #[test]

@@ -6,9 +6,10 @@ use std::collections::BTreeSet;
 
 use pretty_assertions::assert_eq;
 use securecart_api::{VpcTierSpec, tags::COMPONENT};
+use securecart_plan::network::{self, Desired, Observed, RouteTable, Step, Subnet};
 use securecart_plan::plan::PlanStep;
-use securecart_plan::vpc::{self, Desired, Observed, RouteTable, Step, Subnet};
-use securecart_plan::{Owner, Plan, Ref, Tags};
+use securecart_plan::vpc_tier::{self, Zone};
+use securecart_plan::{Context, InUse, Known, Owner, Plan, Ref, Tags};
 use serde_json::{Value, json};
 use sim::Sim;
 
@@ -49,19 +50,26 @@ fn example_with(f: impl FnOnce(&mut Value)) -> VpcTierSpec {
     spec(v)
 }
 
-/// The region's zones, deliberately unsorted.
-fn available() -> Vec<String> {
-    ["us-east-1d", "us-east-1b", "us-east-1a", "us-east-1f", "us-east-1c", "us-east-1e"].map(String::from).to_vec()
+/// The region's zones, deliberately unsorted, all available.
+fn available() -> Vec<Zone> {
+    ["us-east-1d", "us-east-1b", "us-east-1a", "us-east-1f", "us-east-1c", "us-east-1e"]
+        .map(|z| Zone::new(z, "available"))
+        .to_vec()
 }
 
 fn desired_for(spec: &VpcTierSpec, who: &Owner, observed: &Observed) -> Desired {
-    let zones = vpc::resolve_zones(spec, &available()).expect("zones resolve");
-    vpc::desired(spec, who, zones, observed).expect("spec is valid")
+    let zones = vpc_tier::resolve_zones(spec, &available(), &[]).expect("zones resolve");
+    vpc_tier::desired(spec, who, zones, observed).expect("spec is valid")
+}
+
+/// Plans with what the status would name and what users hold.
+fn plan_with(spec: Option<&VpcTierSpec>, who: &Owner, sim: &Sim, known: &Known, in_use: &InUse) -> Plan<Step> {
+    let desired = spec.map(|s| desired_for(s, who, &sim.observed));
+    network::plan(desired.as_ref(), &Context { owner: who, known, in_use }, &sim.observed)
 }
 
 fn plan_as(spec: Option<&VpcTierSpec>, who: &Owner, sim: &Sim) -> Plan<Step> {
-    let desired = spec.map(|s| desired_for(s, who, &sim.observed));
-    vpc::plan(desired.as_ref(), who, &sim.observed)
+    plan_with(spec, who, sim, &Known::new(), &InUse::new())
 }
 
 fn plan_for(spec: Option<&VpcTierSpec>, sim: &Sim) -> Plan<Step> {
@@ -115,8 +123,8 @@ fn table_of<'a>(o: &'a Observed, subnet_id: &str) -> &'a RouteTable {
         .unwrap_or_else(|| panic!("{subnet_id} has no route table"))
 }
 
-fn default_route(t: &RouteTable) -> Option<&vpc::Route> {
-    t.routes.iter().find(|r| r.destination == vpc::DEFAULT_ROUTE)
+fn default_route(t: &RouteTable) -> Option<&network::Route> {
+    t.routes.iter().find(|r| r.destination == network::DEFAULT_ROUTE)
 }
 
 fn id_of(o: &Observed, component: &str) -> String {
@@ -146,8 +154,10 @@ fn count(plan: &Plan<Step>, action: &str) -> usize {
     actions(plan).iter().filter(|a| **a == action).count()
 }
 
-fn phase_of(plan: &Plan<Step>, action: &str) -> BTreeSet<u8> {
-    plan.steps.iter().filter(|s| s.action() == action).map(PlanStep::phase).collect()
+/// The dependency levels at which `action` runs in `plan`.
+fn phase_of(plan: &Plan<Step>, action: &str) -> BTreeSet<usize> {
+    let levels = plan.levels();
+    plan.steps.iter().zip(levels).filter(|(s, _)| s.action() == action).map(|(_, l)| l).collect()
 }
 
 /// Every resource ID a plan mentions.
@@ -265,7 +275,7 @@ fn drift_deleted_public_default_route_is_recreated() {
     })
     .unwrap();
     let plan = plan_for(Some(&s), &sim);
-    assert_eq!(plan.render(), format!("P3 create route 0.0.0.0/0 -> internet gateway {igw} in {rtb}\n"));
+    assert_eq!(plan.render(), format!("L1 create route 0.0.0.0/0 -> internet gateway {igw} in {rtb}\n"));
     assert_eq!(converge(Some(&s), &mut sim, 3).len(), 1);
 }
 
@@ -279,8 +289,8 @@ fn drift_deleted_subnet_is_recreated_in_its_old_block_and_reassociated() {
     assert_eq!(
         plan.render(),
         format!(
-            "P2 create subnet subnet/database/us-east-1b 10.20.4.0/24 in us-east-1b of VPC vpc-1\n\
-             P3 associate subnet <subnet/database/us-east-1b> with route table {rtb}\n"
+            "L1 create subnet subnet/database/us-east-1b 10.20.4.0/24 in us-east-1b of VPC vpc-1\n\
+             L2 associate subnet <subnet/database/us-east-1b> with route table {rtb}\n"
         )
     );
     converge(Some(&s), &mut sim, 3);
@@ -332,7 +342,7 @@ fn drift_detached_internet_gateway_is_reattached() {
     .unwrap();
     assert_eq!(sim.blackholes().len(), 1, "the public route is a blackhole now");
     let plan = plan_for(Some(&s), &sim);
-    assert_eq!(plan.render(), format!("P2 attach internet gateway {igw} to VPC {vpc}\n"));
+    assert_eq!(plan.render(), format!("L1 attach internet gateway {igw} to VPC {vpc}\n"));
     converge(Some(&s), &mut sim, 3);
     assert!(sim.blackholes().is_empty());
 }
@@ -347,7 +357,7 @@ fn drift_public_ip_on_launch_and_dns_hostnames_are_reset() {
             Step::SetSubnetPublicIpOnLaunch { subnet: Ref::Id(sub.clone()), value: false },
             Step::SetVpcAttribute {
                 vpc: Ref::Id(vpc.clone()),
-                attribute: vpc::VpcAttribute::EnableDnsHostnames,
+                attribute: network::VpcAttribute::EnableDnsHostnames,
                 value: false,
             },
         ],
@@ -357,7 +367,7 @@ fn drift_public_ip_on_launch_and_dns_hostnames_are_reset() {
     let plan = plan_for(Some(&s), &sim);
     assert_eq!(
         plan.render(),
-        format!("P2 set EnableDnsHostnames=true on VPC {vpc}\nP3 set MapPublicIpOnLaunch=true on subnet {sub}\n")
+        format!("L1 set EnableDnsHostnames=true on VPC {vpc}\nL1 set MapPublicIpOnLaunch=true on subnet {sub}\n")
     );
     assert_eq!(converge(Some(&s), &mut sim, 3).len(), 1);
 }
@@ -449,6 +459,113 @@ fn duplicate_vpcs_keep_the_lower_id_and_delete_the_other() {
     assert!(sim.observed.subnets.iter().all(|s| s.vpc_id == "vpc-1"));
 }
 
+#[test]
+fn duplicates_keep_the_one_the_status_names_then_the_one_in_use_with_random_ids() {
+    let s = spec(example());
+    let mut sim = Sim::with_random_ids();
+    converge(Some(&s), &mut sim, 3);
+    let kept_vpc = id_of(&sim.observed, "vpc");
+    // A lost CreateVpc response, retried by the SDK: an empty twin with the same tags.
+    let create =
+        plan_for(Some(&s), &Sim::new()).steps.into_iter().find(|st| matches!(st, Step::CreateVpc { .. })).unwrap();
+    sim.apply(&Plan { steps: vec![create], waiting: vec![] }).unwrap();
+    let twin = sim.observed.vpcs.iter().map(|v| v.id.clone()).find(|id| *id != kept_vpc).unwrap();
+    // Whatever the random IDs' order, the VPC holding the subnets is kept and the twin goes.
+    let plan = plan_for(Some(&s), &sim);
+    assert_eq!(
+        plan.steps.iter().filter(|st| matches!(st, Step::DeleteVpc { id } if *id == twin)).count(),
+        1,
+        "{}",
+        plan.render()
+    );
+    assert!(!plan.steps.iter().any(|st| matches!(st, Step::DeleteVpc { id } if *id == kept_vpc)));
+    // Two empty twins: the one the status names is kept, even when its ID sorts last.
+    let mut fresh = Sim::with_random_ids();
+    let create = plan_for(Some(&s), &fresh).steps.into_iter().find(|st| matches!(st, Step::CreateVpc { .. })).unwrap();
+    fresh.apply(&Plan { steps: vec![create.clone(), create], waiting: vec![] }).unwrap();
+    let mut ids: Vec<String> = fresh.observed.vpcs.iter().map(|v| v.id.clone()).collect();
+    ids.sort();
+    let named = ids[1].clone();
+    let known = Known::from([("vpc".to_string(), named.clone())]);
+    let plan = plan_with(Some(&s), &owner(), &fresh, &known, &InUse::new());
+    assert!(plan.steps.contains(&Step::DeleteVpc { id: ids[0].clone() }), "{}", plan.render());
+    assert!(ids_in(&plan).contains(&named), "everything is built in the named VPC");
+}
+
+#[test]
+fn a_stray_second_internet_gateway_goes_without_waiting_for_nat_gateways() {
+    let (s, mut sim) = converged_example();
+    let (igw, vpc) = (id_of(&sim.observed, "igw"), id_of(&sim.observed, "vpc"));
+    // A twin made by a retried CreateInternetGateway, attached as the emulator allows.
+    let tags = sim.observed.internet_gateways[0].tags.clone();
+    sim.observed.internet_gateways.push(network::InternetGateway {
+        id: "igw-stray".into(),
+        attached_vpc_ids: vec![vpc.clone()],
+        tags,
+    });
+    let plan = plan_for(Some(&s), &sim);
+    assert_eq!(
+        plan.render(),
+        format!("L1 detach internet gateway igw-stray from {vpc}\nL2 delete internet gateway igw-stray\n"),
+        "the kept gateway {igw} stays attached, so the NAT gateways keep their way out"
+    );
+    assert!(plan.waiting.is_empty(), "{:?}", plan.waiting);
+    converge(Some(&s), &mut sim, 2);
+    assert_eq!(sim.observed.internet_gateways.len(), 1);
+}
+
+#[test]
+fn a_stray_gateway_attached_in_place_of_the_recorded_one_is_kept() {
+    // AWS refuses a second gateway on a VPC: if the recorded one is detached and a twin is
+    // attached, detaching the twin would cut the NAT gateways off, so the attached one wins.
+    let (s, mut sim) = converged_example();
+    let (igw, vpc) = (id_of(&sim.observed, "igw"), id_of(&sim.observed, "vpc"));
+    let tags = sim.observed.internet_gateways[0].tags.clone();
+    sim.observed.internet_gateways[0].attached_vpc_ids.clear();
+    sim.observed.internet_gateways.push(network::InternetGateway {
+        id: "igw-twin".into(),
+        attached_vpc_ids: vec![vpc.clone()],
+        tags,
+    });
+    let known = Known::from([("igw".to_string(), igw.clone())]);
+    let plan = plan_with(Some(&s), &owner(), &sim, &known, &InUse::new());
+    assert!(plan.steps.contains(&Step::DeleteInternetGateway { id: igw.clone() }), "{}", plan.render());
+    assert!(!plan.steps.iter().any(|st| matches!(st, Step::DetachInternetGateway { id, .. } if id == "igw-twin")));
+    let via_twin = Step::ReplaceRoute {
+        route_table: Ref::Id(id_of(&sim.observed, "rtb/public")),
+        destination: "0.0.0.0/0".into(),
+        target: network::RouteTarget::InternetGateway(Ref::Id("igw-twin".into())),
+    };
+    assert!(plan.steps.contains(&via_twin), "the public route follows the kept gateway: {}", plan.render());
+}
+
+#[test]
+fn a_zone_leaving_keeps_subnets_its_users_hold_until_they_move() {
+    let (_, mut sim) = converged_example();
+    let two = example_with(|v| v["availabilityZones"] = json!(2));
+    let public_c = id_of(&sim.observed, "subnet/public/us-east-1c");
+    let private_c = id_of(&sim.observed, "rtb/private/us-east-1c");
+    let in_use = InUse::from([
+        (public_c.clone(), vec!["LoadBalancerPolicy storefront".to_string()]),
+        (private_c.clone(), vec!["PrivateEndpoint s3".to_string()]),
+    ]);
+    let plan = plan_with(Some(&two), &owner(), &sim, &Known::new(), &in_use);
+    assert!(!plan.steps.contains(&Step::DeleteSubnet { id: public_c.clone() }), "{}", plan.render());
+    assert!(!plan.steps.contains(&Step::DeleteRouteTable { id: private_c.clone() }));
+    assert!(
+        plan.waiting.iter().any(|w| w == &format!("subnet {public_c} to be released by LoadBalancerPolicy storefront")),
+        "{:?}",
+        plan.waiting
+    );
+    assert!(plan.waiting.iter().any(|w| w.contains(&private_c) && w.contains("PrivateEndpoint s3")));
+    assert!(plan.steps.iter().any(|st| matches!(st, Step::DeleteSubnet { .. })), "the unheld subnets of the zone go");
+    sim.apply(&plan).unwrap();
+    // Once the users have moved off, the rest goes.
+    let applied = converge(Some(&two), &mut sim, 4);
+    assert!(applied.iter().flat_map(|p| &p.steps).any(|st| *st == Step::DeleteSubnet { id: public_c.clone() }));
+    assert!(!sim.observed.subnets.iter().any(|s| s.zone == "us-east-1c"));
+}
+
 // ---------------------------------------------------------------------------------------------
 // 5. Ownership.
 
@@ -464,7 +581,7 @@ fn resources_of_another_owner_are_never_touched_by_plan_or_teardown() {
     assert_eq!(count(&plans[0], "CreateVpc"), 1, "the stranger's VPC with the same component tag is not adopted");
     sim.nat_deletes_slowly = true;
     plans.extend(converge(None, &mut sim, 6));
-    assert!(!vpc::owns_anything(&owner(), &sim.observed));
+    assert!(!network::owns_anything(&owner(), &sim.observed));
     for p in &plans {
         let touched: Vec<_> = ids_in(p).intersection(&their_ids).cloned().collect();
         assert!(touched.is_empty(), "plan touches {touched:?}:\n{}", p.render());
@@ -493,7 +610,7 @@ fn resources_of_another_owner_are_never_touched_by_plan_or_teardown() {
             .collect::<Vec<_>>(),
         theirs.route_tables
     );
-    assert!(vpc::owns_anything(&stranger(), &now));
+    assert!(network::owns_anything(&stranger(), &now));
 }
 
 fn all_ids(o: &Observed) -> BTreeSet<String> {
@@ -690,16 +807,26 @@ fn a_pending_nat_gateway_gets_its_route_once_available() {
 // ---------------------------------------------------------------------------------------------
 // 7. Teardown.
 
-/// The phase each teardown action must be in: routes/associations, NATs, EIPs/subnets/detach,
-/// tables/IGW, VPC.
-fn teardown_phase(action: &str) -> u8 {
-    match action {
-        "DeleteRoute" | "DisassociateRouteTable" => 4,
-        "DeleteNatGateway" => 5,
-        "ReleaseAddress" | "DeleteSubnet" | "DetachInternetGateway" => 6,
-        "DeleteRouteTable" | "DeleteInternetGateway" => 7,
-        "DeleteVpc" => 8,
-        other => panic!("unexpected teardown action {other}"),
+/// What EC2 makes a teardown wait for: each first action before each second one.
+const TEARDOWN_ORDER: &[(&str, &str)] = &[
+    ("DeleteRoute", "DeleteNatGateway"),
+    ("DeleteRoute", "DeleteRouteTable"),
+    ("DeleteNatGateway", "DeleteSubnet"),
+    ("DeleteNatGateway", "ReleaseAddress"),
+    ("DisassociateRouteTable", "DeleteSubnet"),
+    ("DisassociateRouteTable", "DeleteRouteTable"),
+    ("DetachInternetGateway", "DeleteInternetGateway"),
+    ("DeleteSubnet", "DeleteVpc"),
+    ("DeleteRouteTable", "DeleteVpc"),
+    ("DetachInternetGateway", "DeleteVpc"),
+];
+
+fn assert_ordered(plan: &Plan<Step>, order: &[(&str, &str)]) {
+    for (first, then) in order {
+        let (a, b) = (phase_of(plan, first), phase_of(plan, then));
+        if let (Some(a), Some(b)) = (a.last(), b.first()) {
+            assert!(a < b, "{first} must run before {then}:\n{}", plan.render());
+        }
     }
 }
 
@@ -707,12 +834,10 @@ fn teardown_phase(action: &str) -> u8 {
 fn teardown_deletes_in_reverse_dependency_order_and_leaves_nothing() {
     let (_, mut sim) = converged_example();
     let applied = converge(None, &mut sim, 4);
-    assert!(!vpc::owns_anything(&owner(), &sim.observed));
+    assert!(!network::owns_anything(&owner(), &sim.observed));
     assert!(sim.observed.vpcs.is_empty() && sim.observed.route_tables.is_empty() && sim.observed.addresses.is_empty());
     for p in &applied {
-        for st in &p.steps {
-            assert_eq!(st.phase(), teardown_phase(st.action()), "{st}");
-        }
+        assert_ordered(p, TEARDOWN_ORDER);
     }
     // Pass 1 deletes the NATs, and so waits for them before touching their EIPs and subnets.
     let first = &applied[0];
@@ -720,7 +845,7 @@ fn teardown_deletes_in_reverse_dependency_order_and_leaves_nothing() {
     assert_eq!(count(first, "DisassociateRouteTable"), 9);
     assert_eq!(count(first, "DeleteSubnet"), 6, "app and database; public subnets hold NATs");
     assert_eq!((count(first, "ReleaseAddress"), count(first, "DeleteVpc")), (0, 0));
-    assert!(first.waiting.iter().any(|w| w.starts_with("VPC deletion waits")));
+    assert!(first.waiting.iter().any(|w| w.contains("deletion waits for its subnets")), "{:?}", first.waiting);
     assert_eq!(count(first, "DetachInternetGateway"), 0, "not while NATs map public addresses");
     assert!(
         first.waiting.iter().any(|w| w.contains("before internet gateway igw-1 is detached")),
@@ -746,10 +871,10 @@ fn teardown_waits_while_a_nat_gateway_is_deleting() {
     assert_eq!(count(&second, "DeleteVpc"), 0, "{}", second.render());
     assert_eq!(count(&second, "ReleaseAddress"), 0);
     assert_eq!(count(&second, "DetachInternetGateway"), 0, "EC2 refuses while NATs map public addresses");
-    assert!(second.waiting.iter().any(|w| w.starts_with("VPC deletion waits")), "{:?}", second.waiting);
-    assert!(vpc::owns_anything(&owner(), &sim.observed));
+    assert!(second.waiting.iter().any(|w| w.contains("deletion waits for its subnets")), "{:?}", second.waiting);
+    assert!(network::owns_anything(&owner(), &sim.observed));
     converge(None, &mut sim, 4);
-    assert!(!vpc::owns_anything(&owner(), &sim.observed));
+    assert!(!network::owns_anything(&owner(), &sim.observed));
 }
 
 #[test]
@@ -853,38 +978,77 @@ fn invalid_specs_are_rejected_naming_the_field() {
             "spec.flowLogs.destination",
         ),
     ];
-    assert!(vpc::validate(&spec(example())).is_ok());
+    assert!(vpc_tier::validate(&spec(example())).is_ok());
     for (name, edit, field) in cases {
         let mut v = example();
         edit(&mut v);
         let s = spec(v);
-        match vpc::validate(&s) {
+        match vpc_tier::validate(&s) {
             Err(securecart_plan::InvalidSpec(message)) => {
                 assert!(message.contains(field), "{name}: {message:?} does not name {field:?}")
             }
             Ok(()) => panic!("{name}: accepted"),
         }
         // desired() validates too, so an invalid spec never reaches the planner.
-        assert!(vpc::desired(&s, &owner(), ZONES.map(String::from).to_vec(), &Observed::default()).is_err(), "{name}");
+        assert!(
+            vpc_tier::desired(&s, &owner(), ZONES.map(String::from).to_vec(), &Observed::default()).is_err(),
+            "{name}"
+        );
     }
 }
 
 #[test]
 fn resolve_zones_checks_the_region() {
-    let three: Vec<String> = ZONES.map(String::from).to_vec();
-    let err = vpc::resolve_zones(&example_with(|v| v["availabilityZones"] = json!(4)), &three).unwrap_err();
+    let three: Vec<Zone> = ZONES.map(|z| Zone::new(z, "available")).to_vec();
+    let err = vpc_tier::resolve_zones(&example_with(|v| v["availabilityZones"] = json!(4)), &three, &[]).unwrap_err();
     assert!(err.0.starts_with("spec.availabilityZones: 4 zones requested but us-east-1 has 3"), "{}", err.0);
     let named = example_with(|v| {
         v.as_object_mut().unwrap().remove("availabilityZones");
         v["availabilityZoneNames"] = json!(["us-east-1c", "us-east-1f"]);
     });
-    assert!(vpc::resolve_zones(&named, &three).unwrap_err().0.starts_with("spec.availabilityZoneNames[1]: us-east-1f"));
+    let err = vpc_tier::resolve_zones(&named, &three, &[]).unwrap_err();
+    assert!(err.0.starts_with("spec.availabilityZoneNames[1]: us-east-1f"), "{}", err.0);
     assert_eq!(
-        vpc::resolve_zones(&named, &available()).unwrap(),
+        vpc_tier::resolve_zones(&named, &available(), &[]).unwrap(),
         ["us-east-1c", "us-east-1f"],
         "named zones keep their order"
     );
-    assert_eq!(vpc::resolve_zones(&spec(example()), &available()).unwrap(), ZONES, "first N of the sorted zones");
+    assert_eq!(
+        vpc_tier::resolve_zones(&spec(example()), &available(), &[]).unwrap(),
+        ZONES,
+        "first N of the sorted zones"
+    );
+}
+
+#[test]
+fn zones_once_resolved_are_pinned_and_an_impaired_zone_removes_nothing() {
+    let mut region = available();
+    let pinned: Vec<String> = ZONES.map(String::from).to_vec();
+    // us-east-1b goes impaired after the VpcTier was created in a, b, c.
+    region.iter_mut().find(|z| z.name == "us-east-1b").unwrap().state = "impaired".into();
+    let s = spec(example());
+    assert_eq!(vpc_tier::resolve_zones(&s, &region, &pinned).unwrap(), ZONES, "a restart plans the same zones");
+    // Fresh, the impaired zone is not picked.
+    assert_eq!(vpc_tier::resolve_zones(&s, &region, &[]).unwrap(), ["us-east-1a", "us-east-1c", "us-east-1d"]);
+    // Growing adds an available zone; shrinking drops the last pinned one.
+    let four = example_with(|v| v["availabilityZones"] = json!(4));
+    assert_eq!(
+        vpc_tier::resolve_zones(&four, &region, &pinned).unwrap(),
+        ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"]
+    );
+    let two = example_with(|v| v["availabilityZones"] = json!(2));
+    assert_eq!(vpc_tier::resolve_zones(&two, &region, &pinned).unwrap(), ["us-east-1a", "us-east-1b"]);
+
+    // And so the plan of a converged VpcTier with an impaired zone deletes nothing.
+    let (s, sim) = converged_example();
+    let zones = vpc_tier::resolve_zones(&s, &region, &pinned).unwrap();
+    let desired = vpc_tier::desired(&s, &owner(), zones, &sim.observed).unwrap();
+    let plan = network::plan(
+        Some(&desired),
+        &Context { owner: &owner(), known: &Known::new(), in_use: &InUse::new() },
+        &sim.observed,
+    );
+    assert!(plan.in_sync(), "{}", plan.render());
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -901,7 +1065,8 @@ fn flow_log_follows_the_vpc_and_is_replaced_when_traffic_type_changes() {
     let mut sim = Sim::new();
     let first = plan_for(Some(&flow("ALL")), &sim);
     let create = first.steps.iter().find(|s| s.action() == "CreateFlowLog").unwrap();
-    assert!(phase_of(&first, "CreateVpc").iter().all(|p| *p < create.phase()));
+    let create_level = phase_of(&first, "CreateFlowLog").into_iter().next().unwrap();
+    assert!(phase_of(&first, "CreateVpc").iter().all(|p| *p < create_level));
     assert!(
         matches!(create, Step::CreateFlowLog { vpc: Ref::Created(c), traffic_type, .. } if c == "vpc" && traffic_type == "ALL")
     );
@@ -936,7 +1101,7 @@ fn status_reports_the_observed_ids() {
     let (s, sim) = converged_example();
     let o = &sim.observed;
     let d = desired_for(&s, &owner(), o);
-    let st = vpc::status(&d, o);
+    let st = vpc_tier::status(&d, o);
     assert_eq!(st.vpc_id.as_deref(), Some("vpc-1"));
     assert_eq!(st.internet_gateway_id, Some(id_of(o, "igw")));
     assert_eq!(st.zones, ZONES);
@@ -961,7 +1126,7 @@ fn status_reports_the_observed_ids() {
     assert_eq!(st.flow_log_id, None);
 
     // Before anything exists: desired CIDRs, no IDs.
-    let empty = vpc::status(&desired_for(&s, &owner(), &Observed::default()), &Observed::default());
+    let empty = vpc_tier::status(&desired_for(&s, &owner(), &Observed::default()), &Observed::default());
     assert_eq!((empty.vpc_id, empty.nat_gateways.len()), (None, 0));
     assert!(empty.subnets.iter().all(|s| s.subnet_id.is_none() && !s.cidr_block.is_empty()));
 }

@@ -294,7 +294,7 @@ async fn endpoint_follows_its_vpc_tier_survives_restart_and_deletes_cleanly() ->
     // The VpcTier cannot be deleted from under its endpoint: its teardown waits and says why.
     env.api::<VpcTier>().delete("shop", &DeleteParams::default()).await?;
     env.wait_condition::<VpcTier>("shop", "Ready", CONVERGE, |c| {
-        c.message.contains("PrivateEndpoints that use this VpcTier: dynamodb")
+        c.reason == "InUse" && c.message.contains("objects that use it: PrivateEndpoint dynamodb")
     })
     .await?;
     assert!(env.owned(&vt_uid).await?.vpcs.len() == 1, "the VPC stays while the endpoint exists");

@@ -10,11 +10,11 @@
 use std::collections::BTreeMap;
 
 use ipnet::Ipv4Net;
-use securecart_plan::plan::PlanStep;
-use securecart_plan::vpc::{
+use securecart_plan::network::{
     Address, Association, FlowLog, FlowLogTarget, InternetGateway, NatGateway, Observed, Route, RouteTable,
     RouteTarget, Step, Subnet, Vpc, VpcAttribute,
 };
+use securecart_plan::plan::PlanStep;
 use securecart_plan::{Plan, Ref, Tags};
 
 pub struct Sim {
@@ -25,7 +25,12 @@ pub struct Sim {
     pub nat_deletes_slowly: bool,
     /// Every action applied, in order, e.g. `DeleteVpc vpc-1`.
     pub log: Vec<String>,
+    /// IDs as AWS makes them (random hex) instead of `vpc-1`, `vpc-2`: their order says
+    /// nothing about age.
+    pub random_ids: bool,
     counters: BTreeMap<&'static str, u32>,
+    /// Seconds since the simulation began, for creation times.
+    clock: u32,
 }
 
 impl Default for Sim {
@@ -35,7 +40,9 @@ impl Default for Sim {
             nat_starts: "available",
             nat_deletes_slowly: false,
             log: Vec::new(),
+            random_ids: false,
             counters: BTreeMap::new(),
+            clock: 0,
         }
     }
 }
@@ -58,10 +65,24 @@ impl Sim {
         Self::default()
     }
 
+    pub fn with_random_ids() -> Self {
+        Self { random_ids: true, ..Self::default() }
+    }
+
     fn fresh(&mut self, prefix: &'static str) -> String {
         let n = self.counters.entry(prefix).or_default();
         *n += 1;
+        if self.random_ids {
+            let h = securecart_plan::intent::stable_hash(&[prefix, &n.to_string(), "sim"]);
+            return format!("{prefix}-0{h:016x}");
+        }
         format!("{prefix}-{n}")
+    }
+
+    /// A creation time, one second after the last.
+    fn now(&mut self) -> String {
+        self.clock += 1;
+        format!("2026-12-01T00:{:02}:{:02}Z", self.clock / 60, self.clock % 60)
     }
 
     /// Time passes: pending NAT gateways become available, deleting ones deleted.
@@ -316,7 +337,9 @@ impl Sim {
                         ("cloud-watch-logs", None, Some(log_group.clone()), Some(role_arn.clone()))
                     }
                 };
+                let created = Some(self.now());
                 self.observed.flow_logs.push(FlowLog {
+                    created,
                     id: id.clone(),
                     resource_id: vpc_id,
                     traffic_type: traffic_type.clone(),
@@ -393,7 +416,9 @@ impl Sim {
                 // A public NAT gateway in a VPC without an attached internet gateway fails.
                 let has_igw = self.observed.internet_gateways.iter().any(|g| g.attached_vpc_ids.contains(&vpc_id));
                 let id = self.fresh("nat");
+                let created = Some(self.now());
                 self.observed.nat_gateways.push(NatGateway {
+                    created,
                     id: id.clone(),
                     subnet_id: subnet,
                     state: if has_igw { self.nat_starts.into() } else { "failed".into() },
@@ -493,8 +518,12 @@ impl Sim {
                 Ok(Some(id.clone()))
             }
             Step::DetachInternetGateway { id, vpc_id } => {
+                // The rule protects the VPC's way out: it does not apply while another gateway
+                // stays attached (which AWS never allows, and the emulator does).
+                let another =
+                    self.observed.internet_gateways.iter().any(|g| g.id != *id && g.attached_vpc_ids.contains(vpc_id));
                 let mapped = self.mapped_public_addresses(vpc_id);
-                if !mapped.is_empty() {
+                if !mapped.is_empty() && !another {
                     return Err(format!(
                         "DependencyViolation: Network {vpc_id} has some mapped public address(es) ({}). Please unmap those public address(es) before detaching the gateway.",
                         mapped.join(", ")

@@ -14,7 +14,9 @@ use securecart_api::{PrivateEndpoint, VpcTier};
 use securecart_e2e::{Result, TestEnv, condition, create_emulator_bucket, spec, wait_for};
 use securecart_plan::Owner;
 use securecart_plan::endpoint::{self, TierSubnet, VpcTierView};
-use securecart_plan::vpc::{self, DefaultRoute, Observed};
+use securecart_plan::network::{self, DefaultRoute, Observed};
+use securecart_plan::vpc_tier::{self, Zone};
+use securecart_plan::{Context, InUse, Known};
 use serde::Serialize;
 use serde_json::json;
 
@@ -134,9 +136,11 @@ fn bench_owner() -> Owner {
 /// the NAT routes that wait for their gateways.
 fn minimum_vpc_tier(spec: &securecart_api::VpcTierSpec, zones: &[String]) -> u64 {
     let owner = bench_owner();
-    let Ok(zones) = vpc::resolve_zones(spec, zones) else { return 0 };
-    let Ok(desired) = vpc::desired(spec, &owner, zones, &Observed::default()) else { return 0 };
-    let plan = vpc::plan(Some(&desired), &owner, &Observed::default());
+    let region: Vec<Zone> = zones.iter().map(|z| Zone::new(z, "available")).collect();
+    let Ok(zones) = vpc_tier::resolve_zones(spec, &region, &[]) else { return 0 };
+    let Ok(desired) = vpc_tier::desired(spec, &owner, zones, &Observed::default()) else { return 0 };
+    let cx = Context { owner: &owner, known: &Known::new(), in_use: &InUse::new() };
+    let plan = network::plan(Some(&desired), &cx, &Observed::default());
     let nat_routes =
         desired.route_tables.iter().filter(|t| matches!(t.default_route, Some(DefaultRoute::NatGateway(_)))).count();
     (plan.steps.len() + nat_routes) as u64

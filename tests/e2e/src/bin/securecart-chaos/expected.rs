@@ -9,7 +9,8 @@ use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
 use securecart_plan::Owner;
 use securecart_plan::endpoint::{self, TierSubnet, VpcTierView};
 use securecart_plan::load_balancer::{self, DesiredWaf};
-use securecart_plan::vpc::{self, Observed};
+use securecart_plan::network::Observed;
+use securecart_plan::vpc_tier::{self, Zone};
 
 pub type Counts = BTreeMap<&'static str, usize>;
 
@@ -23,8 +24,9 @@ fn owner<K: kube::Resource<DynamicType = ()>>(o: &K) -> Owner {
 }
 
 pub fn vpc_tier(vt: &VpcTier, zones: &[String]) -> Result<Counts, String> {
-    let zones = vpc::resolve_zones(&vt.spec, zones).map_err(|e| e.0)?;
-    let d = vpc::desired(&vt.spec, &owner(vt), zones, &Observed::default()).map_err(|e| e.0)?;
+    let region: Vec<Zone> = zones.iter().map(|z| Zone::new(z, "available")).collect();
+    let zones = vpc_tier::resolve_zones(&vt.spec, &region, &[]).map_err(|e| e.0)?;
+    let d = vpc_tier::desired(&vt.spec, &owner(vt), zones, &Observed::default()).map_err(|e| e.0)?;
     Ok(Counts::from([
         ("vpc", 1),
         ("subnet", d.subnets.len()),

@@ -1,121 +1,165 @@
-//! EC2: observe an owner's VPC resources by tag, and execute VpcTier plan steps.
+//! EC2 networking: observe an owner's VPC resources (by ID and VPC where the status records
+//! them, by ownership tag where it may not, or from a region-wide snapshot for drift checks), and
+//! execute networking steps.
 
 use std::collections::HashMap;
-use std::future::Future;
 use std::time::Instant;
 
-use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{
-    AttributeBooleanValue, DomainType, Filter, FlowLogsResourceType, LogDestinationType, ResourceType, Tag,
-    TagSpecification, TrafficType, VpcAttributeName,
+    AttributeBooleanValue, DomainType, Filter, FlowLogsResourceType, LogDestinationType, ResourceType, TrafficType,
+    VpcAttributeName,
 };
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
-use securecart_api::tags::{OWNER_KIND, OWNER_UID};
-use securecart_plan::vpc::{self, FlowLogTarget, Observed, RouteTarget, Step, VpcAttribute};
-use securecart_plan::{Plan, Ref, Tags};
+use securecart_api::tags::OWNER_KIND;
+use securecart_plan::network::{self, FlowLogTarget, Observed, RouteTarget, Step, VpcAttribute, components};
+use securecart_plan::{Known, Output, Ref};
 
-use crate::{Aws, AwsError, Execution};
+use super::{Ec2, filter, first_failure, owner_filter, tag_spec, tags_of};
+use crate::{AwsError, ErrorKind};
 
+/// Every call here is an EC2 call (the IAM policy test maps calls to actions by this).
 const SERVICE: &str = "ec2";
 
-pub struct Ec2 {
-    pub(crate) client: Client,
-    aws: Aws,
-    region: String,
+/// What observation of an owner's network may rely on.
+#[derive(Clone, Copy, Debug)]
+pub struct NetworkScope<'a> {
+    pub owner_uid: &'a str,
+    /// IDs the owner's status records, by component.
+    pub known: &'a Known,
+    /// Search by ownership tag too: something may exist that the status does not record (a
+    /// create whose outcome is unknown, a teardown, a status from before the inventory).
+    pub search: bool,
 }
 
-pub(crate) fn tags_of(tags: &[Tag]) -> Tags {
-    tags.iter().filter_map(|t| Some((t.key()?.to_string(), t.value().unwrap_or_default().to_string()))).collect()
+/// Which resources a Describe asks for: by filter or by ID.
+enum Select {
+    Filter(Filter),
+    Ids(Vec<String>),
 }
 
-pub(crate) fn tag_spec(resource: ResourceType, tags: &Tags) -> TagSpecification {
-    TagSpecification::builder()
-        .resource_type(resource)
-        .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect()))
-        .build()
-}
-
-/// The first failed item of a batch call as an error; with `gone_ok`, "not found" counts as done.
-pub(crate) fn first_failure(
-    operation: &'static str,
-    items: &[aws_sdk_ec2::types::UnsuccessfulItem],
-    gone_ok: bool,
-) -> Result<(), AwsError> {
-    let Some(item) = items.first() else { return Ok(()) };
-    let code = item.error().and_then(|e| e.code()).unwrap_or("Unknown");
-    if gone_ok && code.contains("NotFound") {
-        return Ok(());
+impl Select {
+    fn vpcs(
+        &self,
+        r: aws_sdk_ec2::operation::describe_vpcs::builders::DescribeVpcsFluentBuilder,
+    ) -> aws_sdk_ec2::operation::describe_vpcs::builders::DescribeVpcsFluentBuilder {
+        match self {
+            Select::Filter(f) => r.filters(f.clone()),
+            Select::Ids(ids) => r.set_vpc_ids(Some(ids.clone())),
+        }
     }
-    let message = item.error().and_then(|e| e.message()).unwrap_or_default();
-    Err(AwsError { kind: crate::error::classify(code), operation, code: code.into(), message: message.into() })
+    fn internet_gateways(
+        &self,
+        r: aws_sdk_ec2::operation::describe_internet_gateways::builders::DescribeInternetGatewaysFluentBuilder,
+    ) -> aws_sdk_ec2::operation::describe_internet_gateways::builders::DescribeInternetGatewaysFluentBuilder {
+        match self {
+            Select::Filter(f) => r.filters(f.clone()),
+            Select::Ids(ids) => r.set_internet_gateway_ids(Some(ids.clone())),
+        }
+    }
+    fn addresses(
+        &self,
+        r: aws_sdk_ec2::operation::describe_addresses::builders::DescribeAddressesFluentBuilder,
+    ) -> aws_sdk_ec2::operation::describe_addresses::builders::DescribeAddressesFluentBuilder {
+        match self {
+            Select::Filter(f) => r.filters(f.clone()),
+            Select::Ids(ids) => r.set_allocation_ids(Some(ids.clone())),
+        }
+    }
 }
 
-pub(crate) fn owner_filter(uid: &str) -> Filter {
-    Filter::builder().name(format!("tag:{OWNER_UID}")).values(uid).build()
+/// IDs of `known` whose component passes `is`.
+fn ids(known: &Known, is: impl Fn(&str) -> bool) -> Vec<String> {
+    known.iter().filter(|(c, _)| is(c)).map(|(_, id)| id.clone()).collect()
+}
+
+/// A read by ID that names a resource deleted behind the controller's back fails whole; the
+/// tag search then finds what is left.
+async fn by_id_or_tag<T, F, Fut>(ids: Vec<String>, uid: &str, read: F) -> Result<Vec<T>, AwsError>
+where
+    F: Fn(Select) -> Fut,
+    Fut: std::future::Future<Output = Result<Vec<T>, AwsError>>,
+{
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    match read(Select::Ids(ids)).await {
+        Err(e) if e.kind == ErrorKind::NotFound => read(Select::Filter(owner_filter(uid))).await,
+        other => other,
+    }
 }
 
 impl Ec2 {
-    pub(crate) fn new(client: Client, aws: Aws, region: String) -> Self {
-        Self { client, aws, region }
-    }
-
-    pub fn region(&self) -> &str {
-        &self.region
-    }
-
-    /// Runs one EC2 call through the shared counting, rate-limiting wrapper.
-    pub(crate) async fn call<T, E>(
-        &self,
-        operation: &'static str,
-        mutating: bool,
-        request: impl Future<Output = Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>>,
-    ) -> Result<T, AwsError>
-    where
-        T: aws_types::request_id::RequestId,
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        self.aws.call(SERVICE, &self.region, operation, mutating, request).await
-    }
-
-    /// Available zones of the region, sorted; cached for the life of the process.
-    pub async fn availability_zones(&self) -> Result<Vec<String>, AwsError> {
-        if let Some(z) = self.aws.inner.zones.lock().await.get(&self.region) {
-            return Ok(z.clone());
+    /// The owner's network as far as `scope` lets it be known, at the least cost: nothing at
+    /// all for an owner that has recorded nothing, reads scoped to its VPC and IDs when the status
+    /// records them, a tag search when something may exist unrecorded. Ownership is checked by
+    /// the planner on the tags of everything returned.
+    pub async fn observe_network(&self, scope: NetworkScope<'_>) -> Result<Observed, AwsError> {
+        let uid = scope.owner_uid;
+        let mut observed = match scope.known.get(components::VPC) {
+            Some(vpc_id) => self.observe_in_vpc(vpc_id, scope).await?,
+            None => Observed::default(),
+        };
+        if scope.search {
+            let tagged = self.observe_vpc_matching(&Select::Filter(owner_filter(uid)), true).await?;
+            observed.merge(tagged);
         }
-        let out = self
-            .call(
-                "DescribeAvailabilityZones",
-                false,
-                self.client
-                    .describe_availability_zones()
-                    .filters(Filter::builder().name("state").values("available").build())
-                    .send(),
-            )
-            .await?;
-        let mut zones: Vec<String> = out
-            .availability_zones()
-            .iter()
-            .filter(|z| z.zone_type().is_none_or(|t| t == "availability-zone"))
-            .filter_map(|z| z.zone_name().map(str::to_string))
-            .collect();
-        zones.sort();
-        self.aws.inner.zones.lock().await.insert(self.region.clone(), zones.clone());
-        Ok(zones)
+        tracing::debug!(
+            service = SERVICE,
+            region = self.region(),
+            owner_uid = uid,
+            by_vpc = scope.known.contains_key(components::VPC),
+            search = scope.search,
+            "observed network"
+        );
+        Ok(observed)
     }
 
-    /// Everything the owner holds in this region, found by its UID tag. Filters are applied
-    /// again client-side by the planner, so an API that ignores a filter changes nothing.
-    pub async fn observe_vpc(&self, owner_uid: &str) -> Result<Observed, AwsError> {
-        self.observe_vpc_matching(&owner_filter(owner_uid), true).await
+    /// One Describe per resource type, scoped to the VPC (or to the recorded IDs, for what is
+    /// not in a VPC).
+    async fn observe_in_vpc(&self, vpc_id: &str, scope: NetworkScope<'_>) -> Result<Observed, AwsError> {
+        let uid = scope.owner_uid;
+        let in_vpc = filter("vpc-id", vpc_id);
+        let of_vpc = filter("resource-id", vpc_id);
+        let igw_ids = ids(scope.known, |c| c == components::INTERNET_GATEWAY);
+        let eip_ids = ids(scope.known, |c| c.starts_with("eip/"));
+        let (vpcs, subnets, internet_gateways, route_tables, nat_gateways, addresses, flow_logs) = futures::try_join!(
+            by_id_or_tag(vec![vpc_id.to_string()], uid, |s| async move { self.observe_vpcs(&s, true).await }),
+            self.observe_subnets(&in_vpc),
+            async {
+                // Attached ones (a stray twin included) by VPC; a recorded one that is detached by ID.
+                let mut attached =
+                    self.observe_internet_gateways(&Select::Filter(filter("attachment.vpc-id", vpc_id))).await?;
+                let missing: Vec<String> =
+                    igw_ids.into_iter().filter(|id| !attached.iter().any(|g| &g.id == id)).collect();
+                attached.extend(
+                    by_id_or_tag(missing, uid, |s| async move { self.observe_internet_gateways(&s).await }).await?,
+                );
+                Ok::<_, AwsError>(attached)
+            },
+            self.observe_route_tables(&in_vpc),
+            self.observe_nat_gateways(&in_vpc),
+            by_id_or_tag(eip_ids, uid, |s| async move { self.observe_addresses(&s).await }),
+            self.observe_flow_logs(&of_vpc),
+        )?;
+        // Filters an API ignores change nothing: keep only what is in this VPC.
+        let subnets = subnets.into_iter().filter(|s| s.vpc_id == vpc_id).collect();
+        let route_tables = route_tables.into_iter().filter(|t| t.vpc_id == vpc_id).collect::<Vec<_>>();
+        Ok(Observed {
+            vpcs,
+            subnets,
+            internet_gateways: dedup_by_id(internet_gateways, |g| &g.id),
+            route_tables,
+            nat_gateways,
+            addresses,
+            flow_logs: flow_logs.into_iter().filter(|f| f.resource_id == vpc_id).collect(),
+        })
     }
 
     /// The owner's resources for a periodic drift check: taken from a region-wide snapshot of
     /// every VpcTier's resources (one Describe per resource type, however many objects), when
     /// one exists that is younger than `max_age` and was taken after this owner's last change,
     /// so it holds everything the controller made for it. VPC DNS attributes have no batched
-    /// read: a snapshot leaves them unknown, and fresh observations check them.
-    pub async fn observe_vpc_shared(
+    /// read: a snapshot leaves them unknown, and other observations check them.
+    pub async fn observe_network_shared(
         &self,
         owner_uid: &str,
         max_age: std::time::Duration,
@@ -131,7 +175,7 @@ impl Ec2 {
             None => {
                 let taken = Instant::now();
                 let kind = Filter::builder().name(format!("tag:{OWNER_KIND}")).values("VpcTier").build();
-                let observed = self.observe_vpc_matching(&kind, false).await?;
+                let observed = self.observe_vpc_matching(&Select::Filter(kind), false).await?;
                 let s = std::sync::Arc::new(crate::Snapshot { taken, observed });
                 snapshots.insert(self.region.clone(), s.clone());
                 s
@@ -141,42 +185,28 @@ impl Ec2 {
         Ok(snapshot.observed.owned_by(owner_uid))
     }
 
-    /// Adds or overwrites tags on one resource (drift repair of ownership and user tags).
-    pub(crate) async fn set_tags(&self, resource_id: &str, tags: &Tags) -> Result<Option<String>, AwsError> {
-        let tags = tags.iter().map(|(k, v)| Tag::builder().key(k).value(v).build()).collect();
-        self.call("CreateTags", true, self.client.create_tags().resources(resource_id).set_tags(Some(tags)).send())
-            .await?;
-        Ok(None)
-    }
-
-    /// Remembers that the owner's resources changed now: older snapshots no longer show them.
-    pub async fn record_change(&self, owner_uid: &str) {
-        self.aws.inner.last_change.lock().await.insert(owner_uid.to_string(), Instant::now());
-    }
-
-    async fn observe_vpc_matching(&self, filter: &Filter, attributes: bool) -> Result<Observed, AwsError> {
+    async fn observe_vpc_matching(&self, select: &Select, attributes: bool) -> Result<Observed, AwsError> {
+        let Select::Filter(filter) = select else {
+            return Err(AwsError::malformed("Observe", "a network search needs a filter"));
+        };
         let (vpcs, subnets, internet_gateways, route_tables, nat_gateways, addresses, flow_logs) = futures::try_join!(
-            self.observe_vpcs(filter, attributes),
+            self.observe_vpcs(select, attributes),
             self.observe_subnets(filter),
-            self.observe_internet_gateways(filter),
+            self.observe_internet_gateways(select),
             self.observe_route_tables(filter),
             self.observe_nat_gateways(filter),
-            self.observe_addresses(filter),
+            self.observe_addresses(select),
             self.observe_flow_logs(filter),
         )?;
         Ok(Observed { vpcs, subnets, internet_gateways, route_tables, nat_gateways, addresses, flow_logs })
     }
 
-    async fn observe_vpcs(&self, filter: &Filter, attributes: bool) -> Result<Vec<vpc::Vpc>, AwsError> {
+    async fn observe_vpcs(&self, select: &Select, attributes: bool) -> Result<Vec<network::Vpc>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
             let page = self
-                .call(
-                    "DescribeVpcs",
-                    false,
-                    self.client.describe_vpcs().filters(filter.clone()).set_next_token(token).send(),
-                )
+                .call("DescribeVpcs", false, select.vpcs(self.client.describe_vpcs()).set_next_token(token).send())
                 .await?;
             for v in page.vpcs() {
                 let Some(id) = v.vpc_id() else { continue };
@@ -188,7 +218,7 @@ impl Ec2 {
                 } else {
                     (None, None)
                 };
-                out.push(vpc::Vpc {
+                out.push(network::Vpc {
                     id: id.into(),
                     cidr_block: v.cidr_block().unwrap_or_default().into(),
                     dns_support: support,
@@ -218,7 +248,7 @@ impl Ec2 {
         Ok(value.and_then(|v| v.value()))
     }
 
-    async fn observe_subnets(&self, filter: &Filter) -> Result<Vec<vpc::Subnet>, AwsError> {
+    async fn observe_subnets(&self, filter: &Filter) -> Result<Vec<network::Subnet>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -230,7 +260,7 @@ impl Ec2 {
                 )
                 .await?;
             out.extend(page.subnets().iter().filter_map(|s| {
-                Some(vpc::Subnet {
+                Some(network::Subnet {
                     id: s.subnet_id()?.into(),
                     vpc_id: s.vpc_id().unwrap_or_default().into(),
                     cidr_block: s.cidr_block().unwrap_or_default().into(),
@@ -246,7 +276,7 @@ impl Ec2 {
         }
     }
 
-    async fn observe_internet_gateways(&self, filter: &Filter) -> Result<Vec<vpc::InternetGateway>, AwsError> {
+    async fn observe_internet_gateways(&self, select: &Select) -> Result<Vec<network::InternetGateway>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -254,11 +284,11 @@ impl Ec2 {
                 .call(
                     "DescribeInternetGateways",
                     false,
-                    self.client.describe_internet_gateways().filters(filter.clone()).set_next_token(token).send(),
+                    select.internet_gateways(self.client.describe_internet_gateways()).set_next_token(token).send(),
                 )
                 .await?;
             out.extend(page.internet_gateways().iter().filter_map(|g| {
-                Some(vpc::InternetGateway {
+                Some(network::InternetGateway {
                     id: g.internet_gateway_id()?.into(),
                     attached_vpc_ids: g.attachments().iter().filter_map(|a| a.vpc_id().map(str::to_string)).collect(),
                     tags: tags_of(g.tags()),
@@ -271,7 +301,7 @@ impl Ec2 {
         }
     }
 
-    async fn observe_route_tables(&self, filter: &Filter) -> Result<Vec<vpc::RouteTable>, AwsError> {
+    async fn observe_route_tables(&self, filter: &Filter) -> Result<Vec<network::RouteTable>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -283,14 +313,14 @@ impl Ec2 {
                 )
                 .await?;
             out.extend(page.route_tables().iter().filter_map(|t| {
-                Some(vpc::RouteTable {
+                Some(network::RouteTable {
                     id: t.route_table_id()?.into(),
                     vpc_id: t.vpc_id().unwrap_or_default().into(),
                     routes: t
                         .routes()
                         .iter()
                         .filter_map(|r| {
-                            Some(vpc::Route {
+                            Some(network::Route {
                                 destination: r.destination_cidr_block()?.into(),
                                 gateway_id: r.gateway_id().map(str::to_string),
                                 nat_gateway_id: r.nat_gateway_id().map(str::to_string),
@@ -301,7 +331,7 @@ impl Ec2 {
                         .associations()
                         .iter()
                         .filter_map(|a| {
-                            Some(vpc::Association {
+                            Some(network::Association {
                                 id: a.route_table_association_id()?.into(),
                                 subnet_id: a.subnet_id().map(str::to_string),
                                 main: a.main().unwrap_or(false),
@@ -318,7 +348,7 @@ impl Ec2 {
         }
     }
 
-    async fn observe_nat_gateways(&self, filter: &Filter) -> Result<Vec<vpc::NatGateway>, AwsError> {
+    async fn observe_nat_gateways(&self, filter: &Filter) -> Result<Vec<network::NatGateway>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -331,12 +361,13 @@ impl Ec2 {
                 .await?;
             out.extend(page.nat_gateways().iter().filter_map(|n| {
                 let address = n.nat_gateway_addresses().first();
-                Some(vpc::NatGateway {
+                Some(network::NatGateway {
                     id: n.nat_gateway_id()?.into(),
                     subnet_id: n.subnet_id().unwrap_or_default().into(),
                     state: n.state().map(|s| s.as_str().to_ascii_lowercase()).unwrap_or_default(),
                     allocation_id: address.and_then(|a| a.allocation_id()).map(str::to_string),
                     public_ip: address.and_then(|a| a.public_ip()).map(str::to_string),
+                    created: n.create_time().map(|t| t.to_string()),
                     tags: tags_of(n.tags()),
                 })
             }));
@@ -347,15 +378,14 @@ impl Ec2 {
         }
     }
 
-    async fn observe_addresses(&self, filter: &Filter) -> Result<Vec<vpc::Address>, AwsError> {
-        let out = self
-            .call("DescribeAddresses", false, self.client.describe_addresses().filters(filter.clone()).send())
-            .await?;
+    async fn observe_addresses(&self, select: &Select) -> Result<Vec<network::Address>, AwsError> {
+        let out =
+            self.call("DescribeAddresses", false, select.addresses(self.client.describe_addresses()).send()).await?;
         Ok(out
             .addresses()
             .iter()
             .filter_map(|a| {
-                Some(vpc::Address {
+                Some(network::Address {
                     allocation_id: a.allocation_id()?.into(),
                     public_ip: a.public_ip().map(str::to_string),
                     tags: tags_of(a.tags()),
@@ -364,7 +394,7 @@ impl Ec2 {
             .collect())
     }
 
-    async fn observe_flow_logs(&self, filter: &Filter) -> Result<Vec<vpc::FlowLog>, AwsError> {
+    async fn observe_flow_logs(&self, filter: &Filter) -> Result<Vec<network::FlowLog>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
@@ -376,7 +406,7 @@ impl Ec2 {
                 )
                 .await?;
             out.extend(page.flow_logs().iter().filter_map(|f| {
-                Some(vpc::FlowLog {
+                Some(network::FlowLog {
                     id: f.flow_log_id()?.into(),
                     resource_id: f.resource_id().unwrap_or_default().into(),
                     traffic_type: f.traffic_type().map(|t| t.as_str().to_string()).unwrap_or_default(),
@@ -384,6 +414,7 @@ impl Ec2 {
                     destination: f.log_destination().map(str::to_string),
                     log_group: f.log_group_name().map(str::to_string),
                     role_arn: f.deliver_logs_permission_arn().map(str::to_string),
+                    created: f.creation_time().map(|t| t.to_string()),
                     tags: tags_of(f.tags()),
                 })
             }));
@@ -394,19 +425,18 @@ impl Ec2 {
         }
     }
 
-    /// Runs a VpcTier plan (see `execute_phases`), remembering that the owner changed.
-    pub async fn execute_vpc(&self, owner_uid: &str, plan: &Plan<Step>) -> Execution {
-        if !plan.is_empty() {
-            self.record_change(owner_uid).await;
-        }
-        crate::execute_phases(&self.region, plan, |step, created| async move { self.run(step, &created).await }).await
-    }
-
-    /// Runs one step; returns the ID of what it created, if anything.
-    async fn run(&self, step: &Step, created: &HashMap<String, String>) -> Result<Option<String>, AwsError> {
+    /// Runs one networking step; returns what it created. `token` is the create's idempotency
+    /// token, sent where EC2 takes one.
+    pub(crate) async fn run_network(
+        &self,
+        step: &Step,
+        created: &HashMap<String, String>,
+        token: Option<&str>,
+    ) -> Result<Output, AwsError> {
         let resolve = |r: &Ref| crate::resolve(r, created);
         let c = &self.client;
         let ok_if_gone = crate::ok_if_gone::<()>;
+        let token = token.map(str::to_string);
         match step {
             Step::CreateVpc { cidr_block, tags, .. } => {
                 let out = self
@@ -421,7 +451,7 @@ impl Ec2 {
                     .await?;
                 let id =
                     out.vpc().and_then(|v| v.vpc_id()).ok_or_else(|| AwsError::malformed("CreateVpc", "no VPC ID"))?;
-                Ok(Some(id.into()))
+                Ok(Output::id(id))
             }
             Step::CreateInternetGateway { tags, .. } => {
                 let out = self
@@ -437,7 +467,7 @@ impl Ec2 {
                     .internet_gateway()
                     .and_then(|g| g.internet_gateway_id())
                     .ok_or_else(|| AwsError::malformed("CreateInternetGateway", "no ID"))?;
-                Ok(Some(id.into()))
+                Ok(Output::id(id))
             }
             Step::AllocateAddress { tags, .. } => {
                 let out = self
@@ -450,11 +480,9 @@ impl Ec2 {
                             .send(),
                     )
                     .await?;
-                Ok(Some(
-                    out.allocation_id()
-                        .ok_or_else(|| AwsError::malformed("AllocateAddress", "no allocation ID"))?
-                        .into(),
-                ))
+                let id =
+                    out.allocation_id().ok_or_else(|| AwsError::malformed("AllocateAddress", "no allocation ID"))?;
+                Ok(Output::id(id).with("public_ip", out.public_ip()))
             }
             Step::SetTags { resource_id, tags, .. } => self.set_tags(resource_id, tags).await,
             Step::SetVpcAttribute { vpc, attribute, value } => {
@@ -465,7 +493,7 @@ impl Ec2 {
                     VpcAttribute::EnableDnsHostnames => request.enable_dns_hostnames(value),
                 };
                 self.call("ModifyVpcAttribute", true, request.send()).await?;
-                Ok(None)
+                Ok(Output::none())
             }
             Step::CreateSubnet { vpc, cidr_block, zone, tags, .. } => {
                 let out = self
@@ -480,12 +508,8 @@ impl Ec2 {
                             .send(),
                     )
                     .await?;
-                Ok(Some(
-                    out.subnet()
-                        .and_then(|s| s.subnet_id())
-                        .ok_or_else(|| AwsError::malformed("CreateSubnet", "no ID"))?
-                        .into(),
-                ))
+                let id = out.subnet().and_then(|s| s.subnet_id());
+                Ok(Output::id(id.ok_or_else(|| AwsError::malformed("CreateSubnet", "no ID"))?))
             }
             Step::CreateRouteTable { vpc, tags, .. } => {
                 let out = self
@@ -494,6 +518,7 @@ impl Ec2 {
                         true,
                         c.create_route_table()
                             .vpc_id(resolve(vpc)?)
+                            .set_client_token(token)
                             .tag_specifications(tag_spec(ResourceType::RouteTable, tags))
                             .send(),
                     )
@@ -502,7 +527,7 @@ impl Ec2 {
                     .route_table()
                     .and_then(|t| t.route_table_id())
                     .ok_or_else(|| AwsError::malformed("CreateRouteTable", "no ID"))?;
-                Ok(Some(id.into()))
+                Ok(Output::id(id))
             }
             Step::AttachInternetGateway { internet_gateway, vpc } => {
                 self.call(
@@ -514,7 +539,7 @@ impl Ec2 {
                         .send(),
                 )
                 .await?;
-                Ok(None)
+                Ok(Output::none())
             }
             Step::CreateFlowLog { vpc, traffic_type, destination, tags, .. } => {
                 let request = c
@@ -522,6 +547,7 @@ impl Ec2 {
                     .resource_type(FlowLogsResourceType::Vpc)
                     .resource_ids(resolve(vpc)?)
                     .traffic_type(TrafficType::from(traffic_type.as_str()))
+                    .set_client_token(token)
                     .tag_specifications(tag_spec(ResourceType::VpcFlowLog, tags));
                 let request = match destination {
                     FlowLogTarget::S3 { bucket_arn } => {
@@ -534,8 +560,8 @@ impl Ec2 {
                 };
                 let out = self.call("CreateFlowLogs", true, request.send()).await?;
                 first_failure("CreateFlowLogs", out.unsuccessful(), false)?;
-                Ok(Some(
-                    out.flow_log_ids().first().ok_or_else(|| AwsError::malformed("CreateFlowLogs", "no ID"))?.clone(),
+                Ok(Output::id(
+                    out.flow_log_ids().first().ok_or_else(|| AwsError::malformed("CreateFlowLogs", "no ID"))?,
                 ))
             }
             Step::SetSubnetPublicIpOnLaunch { subnet, value } => {
@@ -548,7 +574,7 @@ impl Ec2 {
                         .send(),
                 )
                 .await?;
-                Ok(None)
+                Ok(Output::none())
             }
             Step::AssociateRouteTable { route_table, subnet } => {
                 let out = self
@@ -561,7 +587,7 @@ impl Ec2 {
                             .send(),
                     )
                     .await?;
-                Ok(out.association_id().map(str::to_string))
+                Ok(Output { id: out.association_id().map(str::to_string), ..Output::none() })
             }
             Step::ReplaceRouteTableAssociation { association_id, route_table } => {
                 let out = self
@@ -574,7 +600,7 @@ impl Ec2 {
                             .send(),
                     )
                     .await?;
-                Ok(out.new_association_id().map(str::to_string))
+                Ok(Output { id: out.new_association_id().map(str::to_string), ..Output::none() })
             }
             Step::CreateNatGateway { subnet, address, tags, .. } => {
                 let out = self
@@ -584,15 +610,19 @@ impl Ec2 {
                         c.create_nat_gateway()
                             .subnet_id(resolve(subnet)?)
                             .allocation_id(resolve(address)?)
+                            .set_client_token(token)
                             .tag_specifications(tag_spec(ResourceType::Natgateway, tags))
                             .send(),
                     )
                     .await?;
-                let id = out
-                    .nat_gateway()
+                let nat = out.nat_gateway();
+                let id = nat
                     .and_then(|n| n.nat_gateway_id())
                     .ok_or_else(|| AwsError::malformed("CreateNatGateway", "no ID"))?;
-                Ok(Some(id.into()))
+                Ok(Output::id(id)
+                    .with("state", nat.and_then(|n| n.state()).map(|s| s.as_str().to_ascii_lowercase()))
+                    .with("created", nat.and_then(|n| n.create_time()).map(|t| t.to_string()))
+                    .with("public_ip", nat.and_then(|n| n.nat_gateway_addresses().first()).and_then(|a| a.public_ip())))
             }
             Step::CreateRoute { route_table, destination, target }
             | Step::ReplaceRoute { route_table, destination, target } => {
@@ -619,7 +649,7 @@ impl Ec2 {
                         .set_nat_gateway_id(nat);
                     self.call("CreateRoute", true, request.send()).await?;
                 }
-                Ok(None)
+                Ok(Output::none())
             }
             Step::DeleteRoute { route_table_id, destination } => ok_if_gone(
                 self.call(
@@ -672,34 +702,14 @@ impl Ec2 {
             }
             Step::DeleteFlowLog { id } => {
                 let out = self.call("DeleteFlowLogs", true, c.delete_flow_logs().flow_log_ids(id).send()).await?;
-                first_failure("DeleteFlowLogs", out.unsuccessful(), true).map(|()| None)
+                first_failure("DeleteFlowLogs", out.unsuccessful(), true).map(|()| Output::none())
             }
         }
     }
+}
 
-    /// Network interfaces in a VPC that the controller does not own: what blocks its deletion.
-    pub async fn foreign_network_interfaces(&self, vpc_id: &str) -> Result<Vec<String>, AwsError> {
-        let out = self
-            .call(
-                "DescribeNetworkInterfaces",
-                false,
-                self.client
-                    .describe_network_interfaces()
-                    .filters(Filter::builder().name("vpc-id").values(vpc_id).build())
-                    .send(),
-            )
-            .await?;
-        Ok(out
-            .network_interfaces()
-            .iter()
-            .filter(|n| n.interface_type().is_none_or(|t| t.as_str() != "nat_gateway"))
-            .filter_map(|n| {
-                let id = n.network_interface_id()?;
-                Some(match n.description() {
-                    Some(d) if !d.is_empty() => format!("{id} ({d})"),
-                    _ => id.to_string(),
-                })
-            })
-            .collect())
-    }
+fn dedup_by_id<T>(mut items: Vec<T>, id: impl Fn(&T) -> &String) -> Vec<T> {
+    let mut seen = std::collections::BTreeSet::new();
+    items.retain(|i| seen.insert(id(i).clone()));
+    items
 }

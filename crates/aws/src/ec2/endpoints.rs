@@ -3,11 +3,11 @@
 use std::collections::HashMap;
 
 use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, VpcEndpointType};
-use securecart_plan::Plan;
+use securecart_plan::Output;
 use securecart_plan::endpoint::{Endpoint, IngressRule, Observed, SecurityGroup, Step};
 
 use crate::ec2::{Ec2, first_failure, owner_filter, tag_spec, tags_of};
-use crate::{AwsError, Execution, ok_if_gone, resolve};
+use crate::{AwsError, ok_if_gone, resolve};
 
 /// Every call here is an EC2 call (the IAM policy test maps calls to actions by this).
 const SERVICE: &str = "ec2";
@@ -118,19 +118,13 @@ impl Ec2 {
         }
     }
 
-    /// Runs a PrivateEndpoint plan, phase by phase.
-    pub async fn execute_endpoint(&self, plan: &Plan<Step>) -> Execution {
-        crate::execute_phases(self.region(), plan, |step, created| async move {
-            self.run_endpoint_step(step, &created).await
-        })
-        .await
-    }
-
-    async fn run_endpoint_step(
+    /// Runs one VPC endpoint or security group step; `token` is the create's idempotency token.
+    pub(crate) async fn run_endpoint(
         &self,
         step: &Step,
         created: &HashMap<String, String>,
-    ) -> Result<Option<String>, AwsError> {
+        token: Option<&str>,
+    ) -> Result<Output, AwsError> {
         let c = &self.client;
         match step {
             Step::SetTags { resource_id, tags, .. } => self.set_tags(resource_id, tags).await,
@@ -147,9 +141,7 @@ impl Ec2 {
                             .send(),
                     )
                     .await?;
-                Ok(Some(
-                    out.group_id().ok_or_else(|| AwsError::malformed("CreateSecurityGroup", "no group ID"))?.into(),
-                ))
+                Ok(Output::id(out.group_id().ok_or_else(|| AwsError::malformed("CreateSecurityGroup", "no group ID"))?))
             }
             Step::AuthorizeIngress { group, rules } => {
                 let request = c
@@ -157,7 +149,7 @@ impl Ec2 {
                     .group_id(resolve(group, created)?)
                     .set_ip_permissions(Some(permissions(rules)));
                 self.call("AuthorizeSecurityGroupIngress", true, request.send()).await?;
-                Ok(None)
+                Ok(Output::none())
             }
             Step::RevokeIngress { group_id, rules } => {
                 let request =
@@ -187,13 +179,14 @@ impl Ec2 {
                     .set_security_group_ids(groups)
                     .set_private_dns_enabled(*private_dns)
                     .set_policy_document(policy.clone())
+                    .set_client_token(token.map(str::to_string))
                     .tag_specifications(tag_spec(ResourceType::VpcEndpoint, tags));
                 let out = self.call("CreateVpcEndpoint", true, request.send()).await?;
                 let id = out
                     .vpc_endpoint()
                     .and_then(|e| e.vpc_endpoint_id())
                     .ok_or_else(|| AwsError::malformed("CreateVpcEndpoint", "no ID"))?;
-                Ok(Some(id.into()))
+                Ok(Output::id(id))
             }
             Step::ModifyEndpoint {
                 id,
@@ -217,12 +210,12 @@ impl Ec2 {
                     .set_reset_policy(reset_policy.then_some(true))
                     .set_private_dns_enabled(*private_dns);
                 self.call("ModifyVpcEndpoint", true, request.send()).await?;
-                Ok(None)
+                Ok(Output::none())
             }
             Step::DeleteEndpoint { id } => {
                 let out =
                     self.call("DeleteVpcEndpoints", true, c.delete_vpc_endpoints().vpc_endpoint_ids(id).send()).await?;
-                first_failure("DeleteVpcEndpoints", out.unsuccessful(), true).map(|()| None)
+                first_failure("DeleteVpcEndpoints", out.unsuccessful(), true).map(|()| Output::none())
             }
             Step::DeleteSecurityGroup { id } => {
                 ok_if_gone(self.call("DeleteSecurityGroup", true, c.delete_security_group().group_id(id).send()).await)

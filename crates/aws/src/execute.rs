@@ -1,0 +1,147 @@
+//! Runs a plan as its dependency graph: every step starts as soon as the steps it waits for are
+//! done, a bounded number at a time, each handed the IDs of what the steps before it created.
+//! After the first failure no further step starts (those running finish), since what follows
+//! may depend on it.
+
+use std::collections::{BTreeMap, HashMap};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use futures::StreamExt;
+use futures::stream::FuturesUnordered;
+use securecart_plan::intent::Outcome;
+use securecart_plan::plan::{Ordered, PlanStep};
+use securecart_plan::{Output, Plan};
+
+use crate::AwsError;
+use crate::sdk::{STEP, StepCalls};
+
+/// Steps running at once, per plan.
+const CONCURRENCY: usize = 8;
+
+/// A step that ran.
+#[derive(Clone, Debug)]
+pub struct Executed {
+    /// Its index in the plan.
+    pub index: usize,
+    pub action: &'static str,
+    pub summary: String,
+    pub output: Output,
+    /// The SDK sent a request more than once: an earlier attempt may have applied too.
+    pub retried: bool,
+}
+
+/// A step that failed.
+#[derive(Clone, Debug)]
+pub struct Failed {
+    pub index: usize,
+    pub error: AwsError,
+    pub retried: bool,
+}
+
+/// What executing a plan did, in the order it happened.
+#[derive(Debug, Default)]
+pub struct Execution {
+    pub executed: Vec<Executed>,
+    pub failed: Vec<Failed>,
+}
+
+impl Execution {
+    /// The first failure, which the reconcile reports.
+    pub fn error(&self) -> Option<&AwsError> {
+        self.failed.first().map(|f| &f.error)
+    }
+
+    /// What is known of each create the plan holds: confirmed, unknown (retried, or failed in a
+    /// way that may have applied) or not created (refused, or never started).
+    pub fn create_outcomes<S: PlanStep>(&self, plan: &Plan<S>) -> BTreeMap<String, Outcome> {
+        let mut out = BTreeMap::new();
+        for (i, step) in plan.steps.iter().enumerate() {
+            let Some(component) = step.creates() else { continue };
+            let outcome = if let Some(e) = self.executed.iter().find(|e| e.index == i) {
+                if e.retried { Outcome::Unknown } else { Outcome::Confirmed }
+            } else if let Some(f) = self.failed.iter().find(|f| f.index == i) {
+                if f.retried || f.error.outcome_unknown() { Outcome::Unknown } else { Outcome::NotCreated }
+            } else {
+                Outcome::NotCreated
+            };
+            out.insert(component.to_string(), outcome);
+        }
+        out
+    }
+
+    /// The executed steps with their outputs, in the order they ran, for folding into a model.
+    pub fn outputs<'p, S>(&self, plan: &'p Plan<S>) -> Vec<(&'p S, &Output)> {
+        self.executed.iter().map(|e| (&plan.steps[e.index], &e.output)).collect()
+    }
+}
+
+type Running<'a> = Pin<Box<dyn Future<Output = (usize, Result<Output, AwsError>, Arc<StepCalls>)> + Send + 'a>>;
+
+/// Runs `plan` with `run`, which performs one step given the IDs created so far.
+pub async fn execute<'p, S, F, Fut>(region: &str, plan: &'p Plan<S>, run: F) -> Execution
+where
+    S: Ordered + Sync,
+    F: Fn(&'p S, Arc<HashMap<String, String>>) -> Fut,
+    Fut: Future<Output = Result<Output, AwsError>> + Send + 'p,
+{
+    let deps = plan.dependencies();
+    let n = plan.steps.len();
+    let (mut started, mut done) = (vec![false; n], vec![false; n]);
+    let mut created: HashMap<String, String> = HashMap::new();
+    let mut execution = Execution::default();
+    let mut running: FuturesUnordered<Running<'p>> = FuturesUnordered::new();
+    loop {
+        if execution.failed.is_empty() {
+            let known = Arc::new(created.clone());
+            for i in 0..n {
+                if running.len() >= CONCURRENCY {
+                    break;
+                }
+                if started[i] || !deps[i].iter().all(|&d| done[d]) {
+                    continue;
+                }
+                started[i] = true;
+                let calls = Arc::new(StepCalls::default());
+                let future = STEP.scope(calls.clone(), run(&plan.steps[i], known.clone()));
+                running.push(Box::pin(async move { (i, future.await, calls) }));
+            }
+        }
+        let Some((i, result, calls)) = running.next().await else { break };
+        let step = &plan.steps[i];
+        let retried = calls.retried();
+        match result {
+            Ok(output) => {
+                done[i] = true;
+                if let (Some(component), Some(id)) = (step.creates(), &output.id) {
+                    created.insert(component.to_string(), id.clone());
+                }
+                tracing::info!(region, action = step.action(), step = %step, id = output.id.as_deref().unwrap_or(""), attempts = calls.attempts(), "AWS step done");
+                execution.executed.push(Executed {
+                    index: i,
+                    action: step.action(),
+                    summary: step.to_string(),
+                    output,
+                    retried,
+                });
+            }
+            Err(error) => {
+                tracing::warn!(region, action = step.action(), step = %step, error = %error, attempts = calls.attempts(), "AWS step failed");
+                execution.failed.push(Failed { index: i, error, retried });
+            }
+        }
+    }
+    execution
+}
+
+/// The ID behind a reference: as observed, or as created by an earlier step.
+pub fn resolve(r: &securecart_plan::Ref, created: &HashMap<String, String>) -> Result<String, AwsError> {
+    match r {
+        securecart_plan::Ref::Id(id) => Ok(id.clone()),
+        securecart_plan::Ref::Created(c) => created
+            .get(c)
+            .cloned()
+            .ok_or_else(|| AwsError::malformed("ResolveReference", &format!("{c} was not created by an earlier step"))),
+    }
+}

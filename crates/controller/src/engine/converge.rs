@@ -1,0 +1,182 @@
+//! The converge loop, the same for every kind: validate -> resolve references -> observe ->
+//! desired -> plan -> record intents -> execute -> fold results into the model, repeated while
+//! a pass changes something, then status.
+
+use std::collections::BTreeMap;
+use std::sync::Arc;
+use std::time::Duration;
+
+use kube::Api;
+use kube::runtime::controller::Action;
+use kube::runtime::events::EventType;
+use securecart_api::CommonStatus;
+use securecart_api::conditions::reason;
+use securecart_plan::conditions::{Readiness, Report, Sync};
+use securecart_plan::intent::{self, Outcome};
+use securecart_plan::plan::PlanStep;
+use securecart_plan::{Context as PlanContext, InUse, Known};
+
+use super::report::Reporter;
+use super::{Cx, Hub, Kind, MAX_PASSES, Observe, Unresolved, is_paused};
+use crate::context::Error;
+
+pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Result<Action, Error> {
+    let ctx = &*hub.ctx;
+    let mut r = Reporter::new(&*obj, api, ctx);
+    if let Err(invalid) = obj.validate() {
+        return r.invalid(invalid).await;
+    }
+    let owner = r.owner.clone();
+    let cx = Cx { ctx, registry: &hub.registry, owner: &owner };
+    let facts = match obj.resolve(&cx).await {
+        Ok(f) => f,
+        Err(Unresolved::Waiting(what)) => {
+            let message = format!("waiting for {what}");
+            r.write(&Report::not_ready(reason::WAITING_FOR_DEPENDENCY, &message), None, None, None).await?;
+            return Err(Error::WaitingForDependency(message));
+        }
+        Err(Unresolved::Invalid(invalid)) => return r.invalid(invalid).await,
+        Err(Unresolved::Aws(e)) => return Err(r.aws_failed(e, false, None).await),
+    };
+    let Some(region) = obj.region(Some(&facts)) else {
+        return Err(Error::WaitingForDependency("no region known yet".into()));
+    };
+
+    // Creates recorded by an earlier reconcile whose outcome this one does not know.
+    let leftovers = r.intents();
+    let legacy = r.status().is_some_and(|s| s.resources().is_empty() && K::legacy_status(s));
+    let mut known = r.known();
+    // A converged object's check reads a shared snapshot; what it then changes is a drift repair,
+    // unless what its references publish changed since its last reconcile (it is following them).
+    let drift = r.was_ready() && leftovers.is_empty();
+    let references = hub.registry.published_digest(&owner.namespace, &obj.references());
+    let repair = drift && ctx.followed.get::<u64>(&owner.uid).is_none_or(|d| d == references);
+    let how = Observe { known: &known, search: !leftovers.is_empty() || legacy, drift };
+    let mut observed = match obj.observe(&cx, &region, how).await {
+        Ok(o) => o,
+        Err(e) => return Err(r.aws_failed(e, false, None).await),
+    };
+    let window = ctx.settings.consistency_window;
+    let found: Known = obj.inventory(&owner, &observed).into_iter().collect();
+    let open = intent::reconcile_leftovers(&leftovers, |c| found.contains_key(c), &intent::now(), window);
+    let mut intents = open.open.clone();
+
+    let in_use = in_use_of(hub, &*obj);
+    let paused = is_paused(&*obj);
+    let mut pass = 0;
+    let (desired, plan) = loop {
+        let desired = match obj.desired(&owner, &facts, &observed) {
+            Ok(d) => d,
+            Err(invalid) => return r.invalid(invalid).await,
+        };
+        known.extend(obj.inventory(&owner, &observed));
+        let pcx = PlanContext { owner: &owner, known: &known, in_use: &in_use };
+        let planned = obj.plan(Some(&desired), &pcx, &observed);
+        // While a create's outcome is unknown and AWS may not show it yet, nothing is created.
+        if planned.plan.is_empty() || pass == MAX_PASSES || paused || !intents.is_empty() {
+            break (desired, planned.plan);
+        }
+        pass += 1;
+        for (why, message) in &planned.events {
+            r.event(EventType::Normal, why, "Plan", message.clone()).await;
+        }
+        let now = intent::now();
+        let creates: Vec<(String, String)> = planned
+            .plan
+            .steps
+            .iter()
+            .filter_map(|s| Some((s.creates()?.to_string(), serde_json::to_string(s).unwrap_or_default())))
+            .collect();
+        let (recorded, tokens) = intent::prepare(&intents, &owner.uid, &creates, &now);
+        if !creates.is_empty() || pass == 1 {
+            // Durable before the first call: the region, the zones, and what is about to be made.
+            let fields = obj.status_fields(&facts, &desired, &observed, &r.conditions(), &now);
+            let message = format!("applying {} changes", planned.plan.steps.len());
+            let inventory = obj.inventory(&owner, &observed);
+            r.write(&Report::progressing(message), Some(fields), Some(inventory), Some(recorded.clone())).await?;
+        }
+        ctx.aws.record_change(&owner.uid).await;
+        tracing::info!(kind = K::KIND, namespace = %owner.namespace, name = %owner.name, %region, pass, steps = planned.plan.steps.len(), "executing plan");
+        let execution = ctx.aws.execute(&region, &planned.plan, &tokens).await;
+        r.changes(&execution, repair).await;
+        let outcomes = execution.create_outcomes(&planned.plan);
+        intents = intent::settle(recorded, &outcomes, &intent::now());
+        for e in &execution.executed {
+            if let (Some(c), Some(id)) = (planned.plan.steps[e.index].creates(), &e.output.id) {
+                known.insert(c.to_string(), id.clone());
+            }
+        }
+        if !K::absorb(&mut observed, &planned.plan, &execution) {
+            let search = outcomes.values().any(|o| *o == Outcome::Unknown);
+            observed = match obj.observe(&cx, &region, Observe { known: &known, search, drift: false }).await {
+                Ok(o) => o,
+                Err(e) => return Err(r.aws_failed(e, false, None).await),
+            };
+        }
+        if let Some(error) = execution.error().cloned() {
+            let fields = obj.status_fields(&facts, &desired, &observed, &r.conditions(), &intent::now());
+            let inventory = obj.inventory(&owner, &observed);
+            if error.code == "DependencyViolation" {
+                // Something still uses what is being removed (a load balancer's interfaces in a
+                // leaving subnet): that is sequencing, not failure.
+                let detail =
+                    obj.explain_blocked(&cx, &region, &observed, &error).await.unwrap_or_else(|| error.to_string());
+                let report = Report::progressing(format!("waiting for {detail}"));
+                r.write(&report, Some(fields), Some(inventory), Some(intents)).await?;
+                return Err(Error::WaitingForDependency(detail));
+            }
+            r.write(&report_for(&error), Some(fields), Some(inventory), Some(intents)).await?;
+            return Err(Error::Aws(error));
+        }
+    };
+
+    let now = intent::now();
+    let fields = obj.status_fields(&facts, &desired, &observed, &r.conditions(), &now);
+    let inventory = obj.inventory(&owner, &observed);
+    let pending = plan.steps.len();
+    let readiness = if !intents.is_empty() {
+        let components: Vec<&str> = intents.iter().map(|i| i.component.as_str()).collect();
+        Readiness::progressing(format!(
+            "confirming whether {} exist (a create's outcome was lost)",
+            components.join(", ")
+        ))
+    } else if paused && pending > 0 {
+        Readiness::not_ready(reason::PAUSED, format!("{pending} changes not applied while paused"))
+    } else {
+        obj.readiness(&desired, &observed, &plan)
+    };
+    let sync = match paused {
+        true => {
+            Sync::Paused { message: format!("paused by annotation {}", securecart_api::conditions::PAUSED_ANNOTATION) }
+        }
+        false => Sync::Synced,
+    };
+    let ready = readiness == Readiness::Ready;
+    let report = Report { ready: Some(readiness), sync };
+    let wait = open.wait(&now, window).or_else(|| (!intents.is_empty()).then_some(window));
+    r.write(&report, Some(fields), Some(inventory), Some(intents)).await?;
+    ctx.followed.put(&owner.uid, references);
+    Ok(Action::requeue(match (ready, wait) {
+        (_, Some(w)) => w.max(Duration::from_millis(500)),
+        (true, None) => ctx.settings.resync,
+        (false, None) => ctx.settings.progress,
+    }))
+}
+
+/// The report for an execution that failed.
+fn report_for(error: &securecart_aws::AwsError) -> Report {
+    let why = if error.is_terminal() { reason::AWS_REJECTED } else { reason::AWS_ERROR };
+    Report::failed_change(why, error.to_string(), error.is_terminal())
+}
+
+/// AWS IDs the users of `obj` hold in it.
+fn in_use_of<K: Kind>(hub: &Hub, obj: &K) -> InUse {
+    let owner = super::owner_of(obj);
+    let mut in_use: InUse = BTreeMap::new();
+    for user in hub.registry.users_of(K::KIND, &owner.namespace, &owner.name) {
+        for id in &user.holds {
+            in_use.entry(id.clone()).or_default().push(user.to_string());
+        }
+    }
+    in_use
+}
