@@ -146,13 +146,14 @@ mod crash_safety {
         Ok(())
     }
 
-    /// (d) Every EC2 create's ID hidden from reads for 5 s while a VpcTier converges: at Ready
-    /// no component exists twice.
+    /// (d) Every EC2 create's ID hidden from reads for 5 s while a VpcTier converges, and the
+    /// controller SIGKILLed as soon as the VPC exists, so the new process has to find what the
+    /// old one created while reads cannot show it yet: at Ready no component exists twice.
     #[tokio::test(flavor = "multi_thread")]
     async fn eventual_consistency_window_makes_no_duplicate() -> Result<()> {
         let region = "il-central-1";
         let config = json!({"eventual_consistency": {"seconds": 5, "services": ["ec2"]}});
-        let (env, proxy) = TestEnv::start_with_faults("faults-ec", region, config).await?;
+        let (mut env, proxy) = TestEnv::start_with_faults("faults-ec", region, config).await?;
         let obj = env
             .apply_vpc_tier(
                 "ec",
@@ -163,6 +164,11 @@ mod crash_safety {
                             "natGateways": "PerZone"})),
             )
             .await?;
+        let owner = uid(&obj);
+        wait_for("the VPC in the emulator", CONVERGE, || async { Ok(!env.owned(&owner).await?.vpcs.is_empty()) })
+            .await?;
+        env.kill_controller().await?;
+        env.start_controller().await?;
         env.wait_ready("ec", Duration::from_secs(180)).await?;
         let counters = proxy.counters().await?;
         let hidden = counters.faults.by_kind.get("hidden_from_list").copied().unwrap_or(0)
