@@ -20,6 +20,7 @@ same order of calls per operation injects the same faults. Kinds:
   latency        - the request waits before going on
   lost_response  - a mutating call is sent on and applied; then the client connection is closed
   hidden_*       - eventual consistency: IDs returned by creates are hidden from reads for N s
+                   (recorded when the create's answer passes through, even if it is then lost)
 
 Options (mitmdump --set): faults_config (JSON, see fault_state.CONFIG_KEYS), faults_control_port (the
 control endpoint, HTTP on 127.0.0.1; see tests/controlplane/faults.sh and docs/development.md).
