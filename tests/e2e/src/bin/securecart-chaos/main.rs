@@ -62,10 +62,10 @@ pub struct Args {
     #[arg(long, default_value_t = 2.0)]
     max_kill_gap_seconds: f64,
     /// A trial not Ready this long after its objects were applied has not converged.
-    #[arg(long, default_value_t = 300)]
+    #[arg(long, default_value_t = 600)]
     converge_seconds: u64,
     /// Bound on deletion: objects not gone after this long are reported.
-    #[arg(long, default_value_t = 240)]
+    #[arg(long, default_value_t = 300)]
     delete_seconds: u64,
     /// Where report.json and report.md go (relative to the repository root).
     #[arg(long, default_value = "chaos")]
