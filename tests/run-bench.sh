@@ -13,8 +13,17 @@ trap cleanup EXIT
 # shellcheck disable=SC1091
 source "$dir/env"
 cd "$root"
-cargo build --quiet -p securecart-controller -p securecart-e2e --bin securecart-bench
-export SECURECART_CONTROLLER_BIN="$root/target/debug/securecart-controller"
+# The controller as users run it (the release build) unless BENCH_BUILD=debug; the bench driver
+# itself is a debug build.
+build="${BENCH_BUILD:-release}"
+if [[ "$build" == release ]]; then
+  cargo build --quiet --release -p securecart-controller
+else
+  cargo build --quiet -p securecart-controller
+fi
+cargo build --quiet -p securecart-e2e --bin securecart-bench
+export BENCH_BUILD="$build"
+export SECURECART_CONTROLLER_BIN="$root/target/$build/securecart-controller"
 export SECURECART_ROOT="$root"
 export KUBECTL="$(command -v kubectl)"
 export SECURECART_E2E_LOGS="$root/target/bench-logs"

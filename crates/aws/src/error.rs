@@ -41,8 +41,10 @@ impl AwsError {
     }
 
     /// The request may have been applied although no answer says so: it timed out, its
-    /// connection broke, or AWS failed internally. A create that ends so must be searched for
-    /// before it is made again.
+    /// connection broke, or AWS failed internally; or the answer says that what it creates
+    /// exists already (a caller reference, a name or a resource's one protection taken, as by an
+    /// earlier attempt whose answer was lost). A create that ends so must be searched for, and
+    /// what is found adopted, before it is made again.
     pub fn outcome_unknown(&self) -> bool {
         const UNKNOWN: &[&str] = &[
             "Timeout",
@@ -58,7 +60,9 @@ impl AwsError {
             "InternalErrorException",
             "ServiceUnavailableException",
         ];
-        UNKNOWN.contains(&self.code.as_str())
+        const EXISTS: &[&str] =
+            &["HealthCheckAlreadyExists", "WAFDuplicateItemException", "ResourceAlreadyExistsException"];
+        UNKNOWN.contains(&self.code.as_str()) || EXISTS.contains(&self.code.as_str())
     }
 
     pub fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
@@ -151,7 +155,6 @@ pub fn classify(code: &str) -> ErrorKind {
         "InvalidChangeBatch",
         "InvalidInput",
         "InvalidDomainName",
-        "HealthCheckAlreadyExists",
         "TooManyHealthChecks",
         // Shield: no Shield Advanced subscription, or a resource that cannot be protected
         "InvalidResourceException",
@@ -181,6 +184,9 @@ pub fn classify(code: &str) -> ErrorKind {
         "WAFDuplicateItemException",
         "OptimisticLockException",
         "WAFAssociatedItemException",
+        // A caller reference in use: the create applied earlier, or the reference belongs to a
+        // health check deleted since; the search that follows tells which.
+        "HealthCheckAlreadyExists",
         "ResourceInUse",
         "HealthCheckInUse",
         "DependencyViolation",
@@ -239,5 +245,9 @@ mod tests {
         assert!(e("InternalError").outcome_unknown());
         assert!(!e("RequestLimitExceeded").outcome_unknown(), "a throttled request was refused");
         assert!(!e("InvalidParameterValue").outcome_unknown());
+        assert!(e("HealthCheckAlreadyExists").outcome_unknown(), "it exists: search, then adopt");
+        assert_eq!(classify("HealthCheckAlreadyExists"), ErrorKind::Retryable);
+        assert!(e("WAFDuplicateItemException").outcome_unknown());
+        assert!(e("ResourceAlreadyExistsException").outcome_unknown());
     }
 }

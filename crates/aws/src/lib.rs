@@ -3,13 +3,17 @@
 //! steps. Every call is counted, timed, rate-limited and classified; every client has bounded
 //! timeouts, adaptive retries and an attempt counter.
 
+mod clients;
 pub mod ec2;
+pub mod elbv2;
 pub mod error;
 pub mod execute;
-pub mod load_balancer;
 pub mod metrics;
+pub mod route53;
 pub mod sdk;
+pub mod shield;
 pub mod throttle;
+pub mod wafv2;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
@@ -44,6 +48,10 @@ struct Inner {
     sdk_limits: Limits,
     configs: Mutex<HashMap<String, aws_config::SdkConfig>>,
     ec2: Mutex<HashMap<String, aws_sdk_ec2::Client>>,
+    /// Other services' clients, by (service, region).
+    clients: Mutex<HashMap<(&'static str, String), clients::Cached>>,
+    /// Region-wide reads shared by the drift checks of one kind's objects, by (what, region).
+    shared: Mutex<HashMap<(&'static str, String), clients::Shared>>,
     zones: Mutex<HashMap<String, (Instant, Vec<securecart_plan::vpc_tier::Zone>)>>,
     /// Region-wide snapshots of every VpcTier's resources, for periodic drift checks.
     vpc_snapshots: Mutex<HashMap<String, Arc<Snapshot>>>,
@@ -68,6 +76,8 @@ impl Aws {
                 sdk_limits: limits,
                 configs: Mutex::default(),
                 ec2: Mutex::default(),
+                clients: Mutex::default(),
+                shared: Mutex::default(),
                 zones: Mutex::default(),
                 vpc_snapshots: Mutex::default(),
                 last_change: Mutex::default(),
@@ -98,40 +108,23 @@ impl Aws {
         ec2::Ec2::new(client, self.clone(), region.to_string())
     }
 
-    /// The load balancing adapter for one region: ELBv2 and WAFv2 there, security groups through
-    /// EC2, and the global Route 53 and Shield (served from us-east-1).
-    pub async fn load_balancing(&self, region: &str) -> load_balancer::LoadBalancing {
-        let regional = self.config(region).await;
-        let global = self.config(GLOBAL_REGION).await;
-        load_balancer::LoadBalancing::new(
-            self.clone(),
-            self.ec2(region).await,
-            sdk::client!(aws_sdk_elasticloadbalancingv2, &regional),
-            sdk::client!(aws_sdk_wafv2, &regional),
-            sdk::client!(aws_sdk_route53, &global),
-            sdk::client!(aws_sdk_shield, &global),
-            region.to_string(),
-        )
-    }
-
     /// Runs a plan in `region`, each step with its service's client; `tokens` are the
     /// idempotency tokens of its creates, by component.
     pub async fn execute(&self, region: &str, plan: &Plan<Step>, tokens: &BTreeMap<String, String>) -> Execution {
         let ec2 = self.ec2(region).await;
-        let load_balancing = match plan.steps.iter().any(|s| matches!(s, Step::LoadBalancing(_))) {
-            true => Some(self.load_balancing(region).await),
-            false => None,
-        };
-        let (ec2, load_balancing) = (&ec2, &load_balancing);
+        let ec2 = &ec2;
         execute::execute(region, plan, |step, created| async move {
             let token = securecart_plan::plan::PlanStep::creates(step).and_then(|c| tokens.get(c)).map(String::as_str);
             match step {
                 Step::Network(s) => ec2.run_network(s, &created, token).await,
-                Step::Endpoint(s) => ec2.run_endpoint(s, &created, token).await,
-                Step::LoadBalancing(s) => match load_balancing {
-                    Some(lb) => lb.run(s, &created, token).await,
-                    None => Err(AwsError::malformed("Execute", "no load balancing client")),
-                },
+                Step::SecurityGroup(s) => ec2.run_security_group(s, &created).await,
+                Step::VpcEndpoint(s) => ec2.run_vpc_endpoint(s, &created, token).await,
+                Step::Elbv2(s) => self.elbv2(region).await.run(s, &created).await,
+                // CLOUDFRONT-scope web ACLs live in us-east-1.
+                Step::Wafv2(s) => self.wafv2(s.scope(), region).await.run(s, &created).await,
+                // Shield and Route 53 are global.
+                Step::Shield(s) => self.shield().await.run(s).await,
+                Step::Route53(s) => self.route53().await.run(s, token).await,
             }
         })
         .await

@@ -107,3 +107,30 @@ macro_rules! client {
     };
 }
 pub(crate) use client;
+
+/// The `call` method of an adapter that has `aws` and `region` fields: one call of `$service`
+/// through the shared wrapper. Adapters call it as `.call("Operation", mutating, request)`, which is
+/// how the IAM policy test reads them, with the module's `const SERVICE`.
+macro_rules! adapter_call {
+    ($service:expr) => {
+        /// Runs one call through the shared counting, rate-limiting wrapper.
+        pub(crate) async fn call<T, E>(
+            &self,
+            operation: &'static str,
+            mutating: bool,
+            request: impl std::future::Future<
+                Output = Result<
+                    T,
+                    aws_smithy_runtime_api::client::result::SdkError<E, aws_smithy_runtime_api::http::Response>,
+                >,
+            >,
+        ) -> Result<T, $crate::AwsError>
+        where
+            T: aws_types::request_id::RequestId,
+            E: aws_smithy_types::error::metadata::ProvideErrorMetadata + std::error::Error + 'static,
+        {
+            self.aws.call($service, &self.region, operation, mutating, request).await
+        }
+    };
+}
+pub(crate) use adapter_call;

@@ -14,7 +14,15 @@ const IMPLICIT: &[&str] = &[
     "iam:PassRole",
     // wafv2:AssociateWebACL also needs this on the (owned) load balancer.
     "elasticloadbalancing:SetWebAcl",
+    // The first load balancer of an account makes ELB create its service-linked role.
+    "iam:CreateServiceLinkedRole",
 ];
+
+/// Mutating actions on two resources, one of which need not be the owner's: associating a web
+/// ACL given by ARN (`waf.webAclArn`) with an owned load balancer. A statement may grant them
+/// unconditioned only on ARNs of that other resource type; the action must also be granted
+/// under the ownership condition (for the owned side).
+const OTHER_SIDE_UNOWNED: &[(&str, &str)] = &[("wafv2:AssociateWebACL", "/webacl/")];
 
 /// Mutating actions IAM cannot condition on resource or request tags: Route 53 has no tag
 /// condition keys. The policy scopes them to hosted-zone and health-check ARNs instead; the
@@ -163,6 +171,11 @@ fn policy() -> Vec<Statement> {
         .collect()
 }
 
+/// The resource type a two-resource action may name unowned, if it is one.
+fn other_side(action: &str) -> Option<&'static str> {
+    OTHER_SIDE_UNOWNED.iter().find(|(a, _)| *a == action).map(|(_, t)| *t)
+}
+
 /// Whether a condition requires the ownership tag on the resource or on the request.
 fn requires_owner_tag(condition: &Value) -> bool {
     let null = &condition["Null"];
@@ -212,6 +225,17 @@ fn mutating_actions_are_conditioned_on_ownership_and_reads_are_not() {
             match called.get(action) {
                 Some(true) if NOT_TAG_CONDITIONABLE.contains(&action.as_str()) => {
                     assert!(statement.resources.iter().all(|r| r != "*"), "{action} must be scoped to ARNs")
+                }
+                Some(true) if !requires_owner_tag(&statement.condition) && other_side(action).is_some() => {
+                    let of_type = other_side(action).unwrap_or_default();
+                    assert!(
+                        statement.resources.iter().all(|r| r.contains(of_type) && r.starts_with("arn:")),
+                        "{action} is granted unconditioned beyond {of_type} ARNs: {:?}",
+                        statement.resources
+                    );
+                    let owned_side =
+                        policy().iter().any(|s| s.actions.contains(action) && requires_owner_tag(&s.condition));
+                    assert!(owned_side, "{action} must also be granted on owned resources only");
                 }
                 Some(true) => assert!(
                     requires_owner_tag(&statement.condition),

@@ -30,13 +30,24 @@ pub fn stable_hash(parts: &[&str]) -> u64 {
     h
 }
 
+/// Eight hex digits of [`stable_hash`], for AWS names that must stay short.
+pub fn short_hash(parts: &[&str]) -> String {
+    format!("{:08x}", stable_hash(parts) >> 32)
+}
+
+/// How every token of one owner starts: a resource found by a caller reference with this prefix
+/// was made by that owner, even when its tags were never written.
+pub fn token_prefix(owner_uid: &str) -> String {
+    let uid: String = owner_uid.chars().filter(char::is_ascii_alphanumeric).take(12).collect();
+    format!("sc-{uid}-")
+}
+
 /// The idempotency token of one create: the same inputs always give the same token, at most 64
 /// ASCII characters (EC2's ClientToken limit; Route 53 and CloudFront take 128).
 pub fn token(owner_uid: &str, component: &str, settings: &str, nonce: &str) -> String {
     let a = stable_hash(&[owner_uid, component, settings, nonce]);
     let b = stable_hash(&[nonce, settings, component, owner_uid]);
-    let uid: String = owner_uid.chars().filter(char::is_ascii_alphanumeric).take(12).collect();
-    format!("sc-{uid}-{a:016x}{b:016x}")
+    format!("{}{a:016x}{b:016x}", token_prefix(owner_uid))
 }
 
 /// What the engine knows of one create after running it.
@@ -159,6 +170,8 @@ mod tests {
         assert_ne!(t, token("5f0c-aa11-uid", "nat/us-east-1b", "subnet-1 eipalloc-1", "2026-12-01T00:00:00Z"));
         assert_ne!(t, token("5f0c-aa11-uid", "nat/us-east-1a", "subnet-2 eipalloc-1", "2026-12-01T00:00:00Z"));
         assert_ne!(t, token("5f0c-aa11-uid", "nat/us-east-1a", "subnet-1 eipalloc-1", "2026-12-01T00:00:01Z"));
+        assert!(t.starts_with(&token_prefix("5f0c-aa11-uid")), "{t}");
+        assert!(!t.starts_with(&token_prefix("5f0c-aa12-uid")), "another owner's prefix");
     }
 
     #[test]

@@ -4,14 +4,20 @@
 pub mod cidr;
 pub mod conditions;
 pub mod context;
-pub mod endpoint;
+pub mod elbv2;
 pub mod intent;
-pub mod load_balancer;
+pub mod load_balancer_policy;
 pub mod network;
 pub mod owner;
 pub mod plan;
+pub mod private_endpoint;
+pub mod route53;
+pub mod security_group;
+pub mod shield;
 pub mod step;
+pub mod vpc_endpoint;
 pub mod vpc_tier;
+pub mod wafv2;
 
 pub use context::{Context, InUse};
 pub use owner::{Known, Owner, Tags};

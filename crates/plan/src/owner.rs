@@ -75,16 +75,6 @@ pub(crate) struct Rank<'a> {
     pub created: Option<&'a str>,
 }
 
-pub(crate) fn match_owned<'a, T>(
-    items: &'a [T],
-    owner: &Owner,
-    tags: impl Fn(&T) -> &Tags,
-    id: impl Fn(&T) -> &str,
-    wanted: impl Fn(&str, &T) -> bool,
-) -> Matched<'a, T> {
-    match_ranked(items, owner, tags, id, wanted, |_| Rank::default())
-}
-
 pub(crate) fn match_ranked<'a, T>(
     items: &'a [T],
     owner: &Owner,
@@ -117,6 +107,11 @@ pub(crate) fn match_ranked<'a, T>(
         }
     }
     Matched { kept, unwanted }
+}
+
+/// The keys of `tags`, comma-separated, for a step's one-line summary.
+pub fn keys(tags: &Tags) -> String {
+    tags.keys().cloned().collect::<Vec<_>>().join(",")
 }
 
 /// Tags that make `owner` own a resource as `component`, for one that was found by what only the

@@ -39,16 +39,24 @@ impl Output {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Step {
     Network(crate::network::Step),
-    Endpoint(crate::endpoint::Step),
-    LoadBalancing(crate::load_balancer::Step),
+    SecurityGroup(crate::security_group::Step),
+    VpcEndpoint(crate::vpc_endpoint::Step),
+    Elbv2(crate::elbv2::Step),
+    Wafv2(crate::wafv2::Step),
+    Shield(crate::shield::Step),
+    Route53(crate::route53::Step),
 }
 
 macro_rules! each {
     ($self:expr, $s:ident => $e:expr) => {
         match $self {
             Step::Network($s) => $e,
-            Step::Endpoint($s) => $e,
-            Step::LoadBalancing($s) => $e,
+            Step::SecurityGroup($s) => $e,
+            Step::VpcEndpoint($s) => $e,
+            Step::Elbv2($s) => $e,
+            Step::Wafv2($s) => $e,
+            Step::Shield($s) => $e,
+            Step::Route53($s) => $e,
         }
     };
 }
@@ -73,7 +81,15 @@ impl crate::plan::PlanStep for Step {
 
 impl crate::plan::Ordered for Step {
     fn ordering() -> &'static [crate::plan::Ordering] {
-        &[crate::network::ORDERING, crate::endpoint::ORDERING, crate::load_balancer::ORDERING]
+        &[
+            crate::network::ORDERING,
+            crate::security_group::ORDERING,
+            crate::vpc_endpoint::ORDERING,
+            crate::elbv2::ORDERING,
+            crate::wafv2::ORDERING,
+            crate::shield::ORDERING,
+            crate::route53::ORDERING,
+        ]
     }
 }
 
@@ -89,14 +105,21 @@ impl From<crate::network::Step> for Step {
     }
 }
 
-impl From<crate::endpoint::Step> for Step {
-    fn from(s: crate::endpoint::Step) -> Self {
-        Step::Endpoint(s)
-    }
+macro_rules! from {
+    ($($service:ident => $variant:ident),+ $(,)?) => {$(
+        impl From<crate::$service::Step> for Step {
+            fn from(s: crate::$service::Step) -> Self {
+                Step::$variant(s)
+            }
+        }
+    )+};
 }
 
-impl From<crate::load_balancer::Step> for Step {
-    fn from(s: crate::load_balancer::Step) -> Self {
-        Step::LoadBalancing(s)
-    }
-}
+from!(
+    security_group => SecurityGroup,
+    vpc_endpoint => VpcEndpoint,
+    elbv2 => Elbv2,
+    wafv2 => Wafv2,
+    shield => Shield,
+    route53 => Route53,
+);

@@ -1,56 +1,78 @@
-//! EC2 VPC endpoints and their security groups: observe by owner tag, execute PrivateEndpoint plans.
+//! EC2 VPC endpoints: observed by the IDs the status records, else by VPC (ownership checked
+//! here on the tags), with a region-wide tag search only when something may exist unrecorded;
+//! and the VPC endpoint steps.
 
 use std::collections::HashMap;
 
-use aws_sdk_ec2::types::{IpPermission, IpRange, ResourceType, VpcEndpointType};
+use aws_sdk_ec2::types::{Filter, ResourceType, VpcEndpointType};
+use securecart_api::tags::{OWNER_KIND, OWNER_UID};
 use securecart_plan::Output;
-use securecart_plan::endpoint::{Endpoint, IngressRule, Observed, SecurityGroup, Step};
+use securecart_plan::security_group::SecurityGroup;
+use securecart_plan::vpc_endpoint::{Endpoint, Step};
 
-use crate::ec2::{Ec2, first_failure, owner_filter, tag_spec, tags_of};
-use crate::{AwsError, ok_if_gone, resolve};
+use super::{Ec2, InVpc, Which, first_failure, tag_spec, tags_of};
+use crate::{AwsError, resolve};
 
 /// Every call here is an EC2 call (the IAM policy test maps calls to actions by this).
 const SERVICE: &str = "ec2";
 
-fn permissions(rules: &[IngressRule]) -> Vec<IpPermission> {
-    rules
-        .iter()
-        .map(|r| {
-            IpPermission::builder()
-                .ip_protocol("tcp")
-                .from_port(i32::from(r.port))
-                .to_port(i32::from(r.port))
-                .ip_ranges(IpRange::builder().cidr_ip(&r.cidr).build())
-                .build()
-        })
-        .collect()
+/// Every endpoint and security group of one kind's owners in a region.
+struct Snapshot {
+    endpoints: Vec<Endpoint>,
+    groups: Vec<SecurityGroup>,
 }
 
 impl Ec2 {
-    /// The owner's VPC endpoints and security groups in this region.
-    pub async fn observe_endpoints(&self, owner_uid: &str) -> Result<Observed, AwsError> {
-        let (endpoints, security_groups) =
-            futures::try_join!(self.observe_vpc_endpoints(owner_uid), self.observe_security_groups(owner_uid))?;
+    /// The owner's VPC endpoints as far as `scope` lets them be known.
+    pub async fn observe_vpc_endpoints(&self, scope: InVpc<'_>) -> Result<Vec<Endpoint>, AwsError> {
+        let endpoints = scope.read(|which| self.describe_vpc_endpoints(which), |e| &e.id, |e| &e.tags).await?;
         tracing::debug!(
             service = SERVICE,
             region = self.region(),
             endpoints = endpoints.len(),
+            search = scope.search,
             "observed VPC endpoints"
         );
-        Ok(Observed { endpoints, security_groups })
+        Ok(endpoints)
     }
 
-    async fn observe_vpc_endpoints(&self, uid: &str) -> Result<Vec<Endpoint>, AwsError> {
+    /// The owner's endpoints and security groups for a periodic drift check: from a region-wide
+    /// read of every `owner_kind` owner's (two Describes, however many objects), shared while
+    /// younger than `max_age` and taken after this owner's last change.
+    pub async fn observe_endpoints_shared(
+        &self,
+        owner_kind: &str,
+        owner_uid: &str,
+        max_age: std::time::Duration,
+    ) -> Result<(Vec<Endpoint>, Vec<SecurityGroup>), AwsError> {
+        let kind = Filter::builder().name(format!("tag:{OWNER_KIND}")).values(owner_kind).build();
+        let region = format!("{}/{owner_kind}", self.region());
+        let snapshot = self
+            .aws
+            .shared("vpc-endpoints", &region, owner_uid, max_age, || async {
+                let (endpoints, groups) = futures::try_join!(
+                    self.describe_vpc_endpoints(Which::Filter(kind.clone())),
+                    self.describe_security_groups(Which::Filter(kind.clone())),
+                )?;
+                Ok(Snapshot { endpoints, groups })
+            })
+            .await?;
+        let mine = |tags: &securecart_plan::Tags| tags.get(OWNER_UID).is_some_and(|u| u == owner_uid);
+        Ok((
+            snapshot.endpoints.iter().filter(|e| mine(&e.tags)).cloned().collect(),
+            snapshot.groups.iter().filter(|g| mine(&g.tags)).cloned().collect(),
+        ))
+    }
+
+    async fn describe_vpc_endpoints(&self, which: Which<'_>) -> Result<Vec<Endpoint>, AwsError> {
         let mut out = Vec::new();
         let mut token = None;
         loop {
-            let page = self
-                .call(
-                    "DescribeVpcEndpoints",
-                    false,
-                    self.client.describe_vpc_endpoints().filters(owner_filter(uid)).set_next_token(token).send(),
-                )
-                .await?;
+            let request = match &which {
+                Which::Ids(ids) => self.client.describe_vpc_endpoints().set_vpc_endpoint_ids(Some(ids.to_vec())),
+                Which::Filter(f) => self.client.describe_vpc_endpoints().filters(f.clone()),
+            };
+            let page = self.call("DescribeVpcEndpoints", false, request.set_next_token(token).send()).await?;
             out.extend(page.vpc_endpoints().iter().filter_map(|e| {
                 Some(Endpoint {
                     id: e.vpc_endpoint_id()?.into(),
@@ -81,45 +103,8 @@ impl Ec2 {
         }
     }
 
-    async fn observe_security_groups(&self, uid: &str) -> Result<Vec<SecurityGroup>, AwsError> {
-        let mut out = Vec::new();
-        let mut token = None;
-        loop {
-            let page = self
-                .call(
-                    "DescribeSecurityGroups",
-                    false,
-                    self.client.describe_security_groups().filters(owner_filter(uid)).set_next_token(token).send(),
-                )
-                .await?;
-            out.extend(page.security_groups().iter().filter_map(|g| {
-                let ingress = g
-                    .ip_permissions()
-                    .iter()
-                    .filter(|p| p.ip_protocol() == Some("tcp") && p.from_port() == p.to_port())
-                    .flat_map(|p| {
-                        let port = p.from_port().and_then(|v| u16::try_from(v).ok());
-                        p.ip_ranges()
-                            .iter()
-                            .filter_map(move |r| Some(IngressRule { port: port?, cidr: r.cidr_ip()?.to_string() }))
-                    })
-                    .collect();
-                Some(SecurityGroup {
-                    id: g.group_id()?.into(),
-                    vpc_id: g.vpc_id().unwrap_or_default().into(),
-                    ingress,
-                    tags: tags_of(g.tags()),
-                })
-            }));
-            token = page.next_token().map(str::to_string);
-            if token.is_none() {
-                return Ok(out);
-            }
-        }
-    }
-
-    /// Runs one VPC endpoint or security group step; `token` is the create's idempotency token.
-    pub(crate) async fn run_endpoint(
+    /// Runs one VPC endpoint step; `token` is the create's idempotency token.
+    pub(crate) async fn run_vpc_endpoint(
         &self,
         step: &Step,
         created: &HashMap<String, String>,
@@ -128,34 +113,6 @@ impl Ec2 {
         let c = &self.client;
         match step {
             Step::SetTags { resource_id, tags, .. } => self.set_tags(resource_id, tags).await,
-            Step::CreateSecurityGroup { vpc_id, group_name, tags, .. } => {
-                let out = self
-                    .call(
-                        "CreateSecurityGroup",
-                        true,
-                        c.create_security_group()
-                            .group_name(group_name)
-                            .description("VPC endpoint access, managed by securecart-controller")
-                            .vpc_id(vpc_id)
-                            .tag_specifications(tag_spec(ResourceType::SecurityGroup, tags))
-                            .send(),
-                    )
-                    .await?;
-                Ok(Output::id(out.group_id().ok_or_else(|| AwsError::malformed("CreateSecurityGroup", "no group ID"))?))
-            }
-            Step::AuthorizeIngress { group, rules } => {
-                let request = c
-                    .authorize_security_group_ingress()
-                    .group_id(resolve(group, created)?)
-                    .set_ip_permissions(Some(permissions(rules)));
-                self.call("AuthorizeSecurityGroupIngress", true, request.send()).await?;
-                Ok(Output::none())
-            }
-            Step::RevokeIngress { group_id, rules } => {
-                let request =
-                    c.revoke_security_group_ingress().group_id(group_id).set_ip_permissions(Some(permissions(rules)));
-                ok_if_gone(self.call("RevokeSecurityGroupIngress", true, request.send()).await)
-            }
             Step::CreateEndpoint {
                 endpoint_type,
                 service_name,
@@ -216,9 +173,6 @@ impl Ec2 {
                 let out =
                     self.call("DeleteVpcEndpoints", true, c.delete_vpc_endpoints().vpc_endpoint_ids(id).send()).await?;
                 first_failure("DeleteVpcEndpoints", out.unsuccessful(), true).map(|()| Output::none())
-            }
-            Step::DeleteSecurityGroup { id } => {
-                ok_if_gone(self.call("DeleteSecurityGroup", true, c.delete_security_group().group_id(id).send()).await)
             }
         }
     }

@@ -1,17 +1,16 @@
 //! EC2, shared by every kind: the client wrapper and what all EC2 adapters use (tags, filters,
-//! batch-call failures, zones), then one module per area (networking, VPC endpoints and security
+//! batch-call failures, zones), then one module per area (networking, VPC endpoints, security
 //! groups).
 
 mod endpoints;
 mod network;
+mod security_groups;
 
 use std::future::Future;
 use std::time::Instant;
 
 use aws_sdk_ec2::Client;
 use aws_sdk_ec2::types::{Filter, ResourceType, Tag, TagSpecification};
-use aws_smithy_runtime_api::client::result::SdkError;
-use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use securecart_api::tags::OWNER_UID;
 use securecart_plan::Tags;
 use securecart_plan::vpc_tier::Zone;
@@ -62,6 +61,61 @@ pub(crate) fn filter(name: &str, value: &str) -> Filter {
     Filter::builder().name(name).values(value).build()
 }
 
+/// Where one owner's resources of one type may be (its security groups, its VPC endpoints).
+#[derive(Clone, Copy, Debug)]
+pub struct InVpc<'a> {
+    pub owner_uid: &'a str,
+    /// The VPC the wanted resource is in, when one is wanted and the VPC is known.
+    pub vpc_id: Option<&'a str>,
+    /// What the status records.
+    pub ids: &'a [String],
+    /// Something may exist unrecorded: search the region by ownership tag too.
+    pub search: bool,
+}
+
+/// Which resources a Describe asks for.
+pub(crate) enum Which<'a> {
+    Ids(&'a [String]),
+    Filter(Filter),
+}
+
+impl<'a> InVpc<'a> {
+    /// At the least cost: by ID when recorded (by VPC when a recorded one is gone: the read
+    /// fails whole), by VPC when nothing is, by ownership tag too when searching. Only what the
+    /// owner's tags mark is kept, whatever filters an API ignores.
+    pub(crate) async fn read<T, Fut>(
+        self,
+        describe: impl Fn(Which<'a>) -> Fut,
+        id: impl Fn(&T) -> &str,
+        tags: impl Fn(&T) -> &Tags,
+    ) -> Result<Vec<T>, AwsError>
+    where
+        Fut: Future<Output = Result<Vec<T>, AwsError>>,
+    {
+        let by_id = match self.ids {
+            [] => None,
+            ids => match describe(Which::Ids(ids)).await {
+                Err(e) if e.kind == crate::ErrorKind::NotFound => None,
+                other => Some(other?),
+            },
+        };
+        let mut found = match (by_id, self.vpc_id) {
+            (Some(found), _) => found,
+            (None, Some(vpc)) => describe(Which::Filter(filter("vpc-id", vpc))).await?,
+            (None, None) => Vec::new(),
+        };
+        if self.search {
+            for item in describe(Which::Filter(owner_filter(self.owner_uid))).await? {
+                if !found.iter().any(|have| id(have) == id(&item)) {
+                    found.push(item);
+                }
+            }
+        }
+        found.retain(|item| tags(item).get(OWNER_UID).is_some_and(|u| u == self.owner_uid));
+        Ok(found)
+    }
+}
+
 impl Ec2 {
     pub(crate) fn new(client: Client, aws: Aws, region: String) -> Self {
         Self { client, aws, region }
@@ -71,19 +125,7 @@ impl Ec2 {
         &self.region
     }
 
-    /// Runs one EC2 call through the shared counting, rate-limiting wrapper.
-    pub(crate) async fn call<T, E>(
-        &self,
-        operation: &'static str,
-        mutating: bool,
-        request: impl Future<Output = Result<T, SdkError<E, aws_smithy_runtime_api::http::Response>>>,
-    ) -> Result<T, AwsError>
-    where
-        T: aws_types::request_id::RequestId,
-        E: ProvideErrorMetadata + std::error::Error + 'static,
-    {
-        self.aws.call(SERVICE, &self.region, operation, mutating, request).await
-    }
+    crate::sdk::adapter_call!(SERVICE);
 
     /// The region's Availability Zones with their states (available, impaired, ...), sorted by
     /// name; cached for a few minutes.

@@ -1,13 +1,20 @@
 //! LoadBalancerPolicy on the engine: it uses a VpcTier, and holds the subnets its load
-//! balancer is in, so the VpcTier keeps them until the load balancer has moved off.
+//! balancer is in, so the VpcTier keeps them until the load balancer has moved off. Its AWS
+//! state is read by what is known (recorded IDs and ARNs, names derived from the owner), never
+//! by listing the account, except for the searches an unknown create outcome or a teardown needs.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use securecart_api::{DeletionPolicy, LoadBalancerPolicy, LoadBalancerPolicyStatus, VpcTier};
+use securecart_api::{DeletionPolicy, LoadBalancerPolicy, LoadBalancerPolicyStatus, LoadBalancerType, VpcTier};
 use securecart_aws::AwsError;
-use securecart_plan::load_balancer::{self, Observed, Placement};
-use securecart_plan::owner::component;
-use securecart_plan::{Context as PlanContext, InvalidSpec, Owner, Step};
+use securecart_aws::ec2::InVpc;
+use securecart_aws::elbv2::ElbScope;
+use securecart_aws::route53::DnsScope;
+use securecart_aws::wafv2::WafScope;
+use securecart_plan::load_balancer_policy::{self as plan, Observed, Placement, SECURITY_GROUP};
+use securecart_plan::wafv2::Scope;
+use securecart_plan::{Context as PlanContext, InvalidSpec, Owner};
 
+use super::{ids, recorded};
 use crate::engine::{Cx, Kind, Managed, Observe, Planned, Reference, Unresolved};
 
 impl Managed for LoadBalancerPolicy {
@@ -17,7 +24,7 @@ impl Managed for LoadBalancerPolicy {
 
 impl Kind for LoadBalancerPolicy {
     type Facts = Placement;
-    type Desired = load_balancer::Desired;
+    type Desired = plan::Desired;
     type Observed = Observed;
 
     fn references(&self) -> Vec<Reference> {
@@ -29,7 +36,7 @@ impl Kind for LoadBalancerPolicy {
     }
 
     fn validate(&self) -> Result<(), InvalidSpec> {
-        load_balancer::validate(&self.spec)
+        plan::validate(&self.spec)
     }
 
     fn deletion_policy(&self) -> DeletionPolicy {
@@ -42,7 +49,7 @@ impl Kind for LoadBalancerPolicy {
         let Some(status) = tier.status.as_ref() else {
             return Err(Unresolved::Waiting(format!("VpcTier {name} to report its subnets")));
         };
-        match load_balancer::placement(&self.spec, &tier.spec, status)? {
+        match plan::placement(&self.spec, &tier.spec, status)? {
             Some(p) => Ok(p),
             None => Err(Unresolved::Waiting(format!("VpcTier {name} to report its subnets"))),
         }
@@ -52,61 +59,109 @@ impl Kind for LoadBalancerPolicy {
         facts.map(|f| f.region.clone()).or_else(|| self.status.as_ref()?.region.clone())
     }
 
-    async fn observe(&self, cx: &Cx<'_>, region: &str, _how: Observe<'_>) -> Result<Observed, AwsError> {
-        let target = load_balancer::dns_target(&self.spec);
-        let lb = cx.aws().load_balancing(region).await;
-        lb.observe(&cx.owner.uid, target.as_ref().map(|(z, _)| z), target.as_ref().map(|(_, n)| n.as_str())).await
-    }
-
-    fn desired(
-        &self,
-        owner: &Owner,
-        facts: &Placement,
-        _observed: &Observed,
-    ) -> Result<load_balancer::Desired, InvalidSpec> {
-        load_balancer::desired(&self.spec, owner, facts.clone())
-    }
-
-    fn plan(&self, desired: Option<&load_balancer::Desired>, cx: &PlanContext<'_>, observed: &Observed) -> Planned {
-        let planned = load_balancer::plan(desired, cx.owner, observed);
-        Planned {
-            plan: planned.plan.map(Step::LoadBalancing),
-            events: planned.replacements.into_iter().map(|m| ("Replacing", m)).collect(),
+    /// Security group by ID (else by VPC); load balancers and target groups by ARN and by their
+    /// derived names, listeners, rules, attributes and tags by ARN; the web ACL by name and ID,
+    /// the associations of the owner's ALBs, Shield by protection ID and resource ARN, the health
+    /// check by ID and the records from their name. Searches only when `how.search`.
+    async fn observe(&self, cx: &Cx<'_>, region: &str, how: Observe<'_>) -> Result<Observed, AwsError> {
+        let mut recorded = recorded(cx, self.status.as_ref(), how);
+        if let Some(s) = &self.status {
+            // A status from before the inventory named the load balancer and target groups.
+            recorded.extend(s.load_balancer_arn.iter().map(|arn| ("lb".to_string(), arn.clone())));
+            recorded.extend(s.target_groups.iter().map(|t| (format!("tg/{}", t.name), t.arn.clone())));
+            recorded.sort();
+            recorded.dedup();
         }
+        let placement = self.resolve(cx).await.ok();
+        let owner = cx.owner;
+        let (owner_uid, search) = (owner.uid.as_str(), how.search);
+        let load_balancer_names = vec![plan::load_balancer_name(&self.spec, owner)];
+        let target_group_names =
+            placement.as_ref().map(|p| plan::target_group_names(&self.spec, owner, &p.vpc_id)).unwrap_or_default();
+        let dns_target = plan::dns_target(&self.spec);
+        let (group_ids, lb_arns, tg_arns, health_check_ids) = (
+            ids(&recorded, |c| c == SECURITY_GROUP),
+            ids(&recorded, |c| c == "lb"),
+            ids(&recorded, |c| c.starts_with("tg/")),
+            ids(&recorded, |c| c == "healthcheck"),
+        );
+        let aws = cx.aws();
+        let (ec2, elbv2, route53) = (aws.ec2(region).await, aws.elbv2(region).await, aws.route53().await);
+        let (security_groups, elbv2, route53) = futures::try_join!(
+            ec2.observe_security_groups(InVpc {
+                owner_uid,
+                // A Gateway load balancer has no group: only a recorded one is read.
+                vpc_id: placement
+                    .as_ref()
+                    .map(|p| p.vpc_id.as_str())
+                    .filter(|_| self.spec.lb_type != LoadBalancerType::Gateway),
+                ids: &group_ids,
+                search,
+            }),
+            elbv2.observe(ElbScope {
+                owner_uid,
+                load_balancer_arns: &lb_arns,
+                target_group_arns: &tg_arns,
+                load_balancer_names: &load_balancer_names,
+                target_group_names: &target_group_names,
+                // Target group names need the VpcTier's VPC: without it, a search lists the region.
+                list_all: search && placement.is_none(),
+            }),
+            route53.observe(DnsScope {
+                owner_uid,
+                health_check_ids: &health_check_ids,
+                search,
+                records: dns_target.as_ref().map(|(zone, name)| (zone, name.as_str())),
+            }),
+        )?;
+        let lbs: Vec<String> = elbv2.load_balancers.iter().map(|l| l.arn.clone()).collect();
+        let albs: Vec<String> =
+            elbv2.load_balancers.iter().filter(|l| l.lb_type == "application").map(|l| l.arn.clone()).collect();
+        let shield_wanted = self.spec.shield.as_ref().is_some_and(|s| s.enabled);
+        let protectable = if shield_wanted || search { lbs } else { Vec::new() };
+        let (acl_arns, protection_ids) = (ids(&recorded, |c| c == "webacl"), ids(&recorded, |c| c == "shield"));
+        let (wafv2, shield) = (aws.wafv2(Scope::Regional, region).await, aws.shield().await);
+        let (wafv2, protections) = futures::try_join!(
+            wafv2.observe(WafScope { owner_uid, acl_arns: &acl_arns, search, resources: &albs }),
+            shield.observe(&protection_ids, &protectable),
+        )?;
+        Ok(Observed { security_groups, elbv2, wafv2, protections, route53 })
+    }
+
+    fn desired(&self, owner: &Owner, facts: &Placement, _observed: &Observed) -> Result<plan::Desired, InvalidSpec> {
+        plan::desired(&self.spec, owner, facts.clone())
+    }
+
+    fn plan(&self, desired: Option<&plan::Desired>, cx: &PlanContext<'_>, observed: &Observed) -> Planned {
+        let planned = plan::plan(desired, cx, observed);
+        Planned { plan: planned.plan, events: planned.replacements.into_iter().map(|m| ("Replacing", m)).collect() }
     }
 
     fn status_fields(
         &self,
         _facts: &Placement,
-        desired: &load_balancer::Desired,
+        desired: &plan::Desired,
         observed: &Observed,
         previous: &[Condition],
         now: &Time,
     ) -> LoadBalancerPolicyStatus {
-        load_balancer::status(desired, observed, self.metadata.generation, previous, now)
+        plan::status(desired, observed, self.metadata.generation, previous, now)
     }
 
     fn inventory(&self, owner: &Owner, observed: &Observed) -> Vec<(String, String)> {
-        let mut out = Vec::new();
-        let mut add = |tags: &securecart_plan::Tags, id: &str| {
-            if owner.owns(tags)
-                && let Some(c) = component(tags)
-            {
-                out.push((c.to_string(), id.to_string()));
-            }
-        };
-        observed.security_groups.iter().for_each(|r| add(&r.tags, &r.id));
-        observed.target_groups.iter().for_each(|r| add(&r.tags, &r.arn));
-        observed.load_balancers.iter().for_each(|r| add(&r.tags, &r.arn));
-        observed.listeners.iter().for_each(|r| add(&r.tags, &r.arn));
-        observed.rules.iter().for_each(|r| add(&r.tags, &r.arn));
-        observed.web_acls.iter().for_each(|r| add(&r.tags, &r.arn));
-        observed.protections.iter().for_each(|r| add(&r.tags, &r.id));
-        observed.health_checks.iter().for_each(|r| add(&r.tags, &r.id));
-        out
+        plan::inventory(owner, observed)
     }
 
     fn owns_anything(&self, owner: &Owner, observed: &Observed) -> bool {
-        load_balancer::owns_anything(owner, observed)
+        plan::owns_anything(owner, observed)
+    }
+
+    /// A status written before the inventory existed names what was made directly.
+    fn legacy_status(status: &LoadBalancerPolicyStatus) -> bool {
+        status.load_balancer_arn.is_some()
+            || status.security_group_id.is_some()
+            || status.web_acl_arn.is_some()
+            || status.health_check_id.is_some()
+            || status.shield_protection_id.is_some()
     }
 }

@@ -2,13 +2,14 @@
 //! its endpoint is in, so the VpcTier keeps them until the endpoint has moved off.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use securecart_api::{DeletionPolicy, PrivateEndpoint, PrivateEndpointStatus, VpcTier};
+use securecart_api::{DeletionPolicy, EndpointType, PrivateEndpoint, PrivateEndpointStatus, VpcTier};
 use securecart_aws::AwsError;
+use securecart_aws::ec2::InVpc;
 use securecart_plan::conditions::Readiness;
-use securecart_plan::endpoint::{self, Observed, TierSubnet, VpcTierView};
-use securecart_plan::owner::component;
+use securecart_plan::private_endpoint::{self as plan, Observed, TierSubnet, VpcTierView, components};
 use securecart_plan::{Context as PlanContext, InvalidSpec, Owner, Plan, Step};
 
+use super::{ids, recorded};
 use crate::engine::{Cx, Kind, Managed, Observe, Planned, Reference, Unresolved};
 
 impl Managed for PrivateEndpoint {
@@ -49,7 +50,7 @@ pub fn view_of(vpc_tier: &VpcTier) -> Result<VpcTierView, String> {
 
 impl Kind for PrivateEndpoint {
     type Facts = VpcTierView;
-    type Desired = endpoint::Desired;
+    type Desired = plan::Desired;
     type Observed = Observed;
 
     fn references(&self) -> Vec<Reference> {
@@ -62,7 +63,7 @@ impl Kind for PrivateEndpoint {
     }
 
     fn validate(&self) -> Result<(), InvalidSpec> {
-        endpoint::validate(&self.spec)
+        plan::validate(&self.spec)
     }
 
     fn deletion_policy(&self) -> DeletionPolicy {
@@ -80,57 +81,62 @@ impl Kind for PrivateEndpoint {
         facts.map(|f| f.region.clone()).or_else(|| self.status.as_ref()?.region.clone())
     }
 
-    async fn observe(&self, cx: &Cx<'_>, region: &str, _how: Observe<'_>) -> Result<Observed, AwsError> {
-        cx.aws().ec2(region).await.observe_endpoints(&cx.owner.uid).await
+    /// By the IDs the status records, else in the VpcTier's VPC; by tag only when searching; a
+    /// periodic drift check from a region-wide read shared by every PrivateEndpoint.
+    async fn observe(&self, cx: &Cx<'_>, region: &str, how: Observe<'_>) -> Result<Observed, AwsError> {
+        let ec2 = cx.aws().ec2(region).await;
+        if how.drift {
+            let max_age = cx.ctx.settings.resync / 2;
+            let (endpoints, security_groups) = ec2.observe_endpoints_shared(Self::KIND, &cx.owner.uid, max_age).await?;
+            return Ok(Observed { endpoints, security_groups });
+        }
+        let recorded = recorded(cx, self.status.as_ref(), how);
+        let (endpoint_ids, group_ids) =
+            (ids(&recorded, |c| c == components::ENDPOINT), ids(&recorded, |c| c == components::SECURITY_GROUP));
+        let vpc = self.resolve(cx).await.ok().map(|v| v.vpc_id);
+        let (owner_uid, vpc_id, search) = (cx.owner.uid.as_str(), vpc.as_deref(), how.search);
+        // Only an Interface endpoint has a group: for the others, only a recorded one is read.
+        let group_vpc = vpc_id.filter(|_| plan::endpoint_type(&self.spec) == EndpointType::Interface);
+        let (endpoints, security_groups) = futures::try_join!(
+            ec2.observe_vpc_endpoints(InVpc { owner_uid, vpc_id, ids: &endpoint_ids, search }),
+            ec2.observe_security_groups(InVpc { owner_uid, vpc_id: group_vpc, ids: &group_ids, search }),
+        )?;
+        Ok(Observed { endpoints, security_groups })
     }
 
-    fn desired(
-        &self,
-        owner: &Owner,
-        facts: &VpcTierView,
-        _observed: &Observed,
-    ) -> Result<endpoint::Desired, InvalidSpec> {
-        endpoint::desired(&self.spec, owner, facts)
+    fn desired(&self, owner: &Owner, facts: &VpcTierView, _observed: &Observed) -> Result<plan::Desired, InvalidSpec> {
+        plan::desired(&self.spec, owner, facts)
     }
 
-    fn plan(&self, desired: Option<&endpoint::Desired>, cx: &PlanContext<'_>, observed: &Observed) -> Planned {
-        endpoint::plan(desired, cx.owner, observed).map(Step::Endpoint).into()
+    fn plan(&self, desired: Option<&plan::Desired>, cx: &PlanContext<'_>, observed: &Observed) -> Planned {
+        plan::plan(desired, cx, observed).into()
     }
 
     fn status_fields(
         &self,
         _facts: &VpcTierView,
-        desired: &endpoint::Desired,
+        desired: &plan::Desired,
         observed: &Observed,
         previous: &[Condition],
         now: &Time,
     ) -> PrivateEndpointStatus {
-        endpoint::status(desired, observed, previous, now)
+        plan::status(desired, observed, previous, now)
     }
 
-    fn readiness(&self, desired: &endpoint::Desired, observed: &Observed, plan: &Plan<Step>) -> Readiness {
-        let steps: Plan<endpoint::Step> = Plan {
-            steps: plan
-                .steps
-                .iter()
-                .filter_map(|s| match s {
-                    Step::Endpoint(e) => Some(e.clone()),
-                    _ => None,
-                })
-                .collect(),
-            waiting: plan.waiting.clone(),
-        };
-        endpoint::readiness(desired, observed, &steps)
+    fn readiness(&self, desired: &plan::Desired, observed: &Observed, steps: &Plan<Step>) -> Readiness {
+        plan::readiness(desired, observed, steps)
     }
 
     fn inventory(&self, owner: &Owner, observed: &Observed) -> Vec<(String, String)> {
-        let endpoints =
-            observed.endpoints.iter().filter(|e| owner.owns(&e.tags) && e.state != "deleted").map(|e| (&e.tags, &e.id));
-        let groups = observed.security_groups.iter().filter(|g| owner.owns(&g.tags)).map(|g| (&g.tags, &g.id));
-        endpoints.chain(groups).filter_map(|(tags, id)| Some((component(tags)?.to_string(), id.clone()))).collect()
+        plan::inventory(owner, observed)
     }
 
     fn owns_anything(&self, owner: &Owner, observed: &Observed) -> bool {
-        endpoint::owns_anything(owner, observed)
+        plan::owns_anything(owner, observed)
+    }
+
+    /// A status written before the inventory existed names the endpoint and group directly.
+    fn legacy_status(status: &PrivateEndpointStatus) -> bool {
+        status.vpc_endpoint_id.is_some() || status.security_group_id.is_some()
     }
 }

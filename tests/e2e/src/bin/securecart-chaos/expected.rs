@@ -7,10 +7,11 @@ use std::collections::BTreeMap;
 use kube::ResourceExt;
 use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
 use securecart_plan::Owner;
-use securecart_plan::endpoint::{self, TierSubnet, VpcTierView};
-use securecart_plan::load_balancer::{self, DesiredWaf};
+use securecart_plan::load_balancer_policy;
 use securecart_plan::network::Observed;
+use securecart_plan::private_endpoint::{self, TierSubnet, VpcTierView};
 use securecart_plan::vpc_tier::{self, Zone};
+use securecart_plan::wafv2::DesiredAcl;
 
 pub type Counts = BTreeMap<&'static str, usize>;
 
@@ -66,24 +67,24 @@ fn tier_of<'a>(tiers: &'a [VpcTier], name: &str) -> Result<&'a VpcTier, String> 
 pub fn private_endpoint(pe: &PrivateEndpoint, tiers: &[VpcTier]) -> Result<Counts, String> {
     let vt = tier_of(tiers, &pe.spec.vpc_tier_ref.name)?;
     let view = view(vt).ok_or("its VpcTier has no status")?;
-    let d = endpoint::desired(&pe.spec, &owner(pe), &view).map_err(|e| e.0)?;
+    let d = private_endpoint::desired(&pe.spec, &owner(pe), &view).map_err(|e| e.0)?;
     Ok(Counts::from([("vpc_endpoint", 1), ("security_group", usize::from(d.security_group.is_some()))]))
 }
 
 pub fn load_balancer_policy(lbp: &LoadBalancerPolicy, tiers: &[VpcTier]) -> Result<Counts, String> {
     let vt = tier_of(tiers, &lbp.spec.vpc_tier_ref.name)?;
     let status = vt.status.as_ref().ok_or("its VpcTier has no status")?;
-    let placement = load_balancer::placement(&lbp.spec, &vt.spec, status)
+    let placement = load_balancer_policy::placement(&lbp.spec, &vt.spec, status)
         .map_err(|e| e.0)?
         .ok_or("its VpcTier has no subnets yet")?;
-    let d = load_balancer::desired(&lbp.spec, &owner(lbp), placement).map_err(|e| e.0)?;
+    let d = load_balancer_policy::desired(&lbp.spec, &owner(lbp), placement).map_err(|e| e.0)?;
     Ok(Counts::from([
         ("load_balancer", 1),
         ("security_group", usize::from(d.security_group.is_some())),
-        ("target_group", d.target_groups.len()),
-        ("listener", d.listeners.len()),
-        ("listener_rule", d.listeners.iter().map(|l| l.rules.len()).sum()),
-        ("web_acl", usize::from(matches!(d.waf, Some(DesiredWaf::Owned { .. })))),
+        ("target_group", d.elbv2.target_groups.len()),
+        ("listener", d.elbv2.listeners.len()),
+        ("listener_rule", d.elbv2.listeners.iter().map(|l| l.rules.len()).sum()),
+        ("web_acl", usize::from(d.waf.as_ref().is_some_and(|w| matches!(w.acl, DesiredAcl::Owned { .. })))),
         ("shield_protection", usize::from(d.shield)),
         ("health_check", usize::from(d.dns.as_ref().is_some_and(|d| d.health_check.is_some()))),
     ]))

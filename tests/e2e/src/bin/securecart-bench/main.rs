@@ -1,132 +1,37 @@
 //! `make bench`: convergence time, AWS call economy, memory and scale, against a local control
 //! plane and the AWS emulator (started by tests/run-bench.sh). Writes bench/report.json and
 //! bench/report.md. Figures are measured, never asserted: goals that are missed are reported.
+//! Every storm is measured beside its floor: the same calls issued straight through the SDK, in
+//! the same run, against the same emulator (floor.rs).
 
-use std::collections::{BTreeMap, HashMap};
+mod floor;
+mod measure;
+mod report;
+
+use std::collections::HashMap;
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
-use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::{Api, ResourceExt};
-use securecart_api::{PrivateEndpoint, VpcTier};
-use securecart_e2e::{Result, TestEnv, condition, create_emulator_bucket, spec, wait_for};
+use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
+use securecart_e2e::{Result, TestEnv, create_emulator_bucket, spec, wait_for};
 use securecart_plan::Owner;
-use securecart_plan::endpoint::{self, TierSubnet, VpcTierView};
 use securecart_plan::network::{self, DefaultRoute, Observed};
+use securecart_plan::private_endpoint::{self, TierSubnet, VpcTierView};
 use securecart_plan::vpc_tier::{self, Zone};
 use securecart_plan::{Context, InUse, Known};
-use serde::Serialize;
 use serde_json::json;
 
+use measure::{Calls, Scenario, latency, namespace, process, ready_times};
+
 const RESYNC_SECONDS: u64 = 10;
-
-#[derive(Default, Clone)]
-struct Calls(BTreeMap<(String, String, bool), u64>, BTreeMap<String, u64>);
-
-impl Calls {
-    /// AWS calls by (service, operation, mutating), and by outcome, from the controller's metrics.
-    fn parse(text: &str) -> Self {
-        let mut calls = Calls::default();
-        for line in text.lines().filter(|l| l.starts_with("securecart_aws_api_calls_total{")) {
-            let label = |k: &str| {
-                line.split(&format!("{k}=\"")).nth(1).and_then(|r| r.split('"').next()).unwrap_or("").to_string()
-            };
-            let value: u64 = line.rsplit(' ').next().and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0) as u64;
-            *calls.0.entry((label("service"), label("operation"), label("mutating") == "true")).or_default() += value;
-            *calls.1.entry(label("outcome")).or_default() += value;
-        }
-        calls
-    }
-    fn since(&self, before: &Calls) -> Calls {
-        fn sub<K: Ord + Clone>(a: &BTreeMap<K, u64>, b: &BTreeMap<K, u64>) -> BTreeMap<K, u64> {
-            a.iter().map(|(k, v)| (k.clone(), v - b.get(k).copied().unwrap_or(0))).filter(|(_, v)| *v > 0).collect()
-        }
-        Calls(sub(&self.0, &before.0), sub(&self.1, &before.1))
-    }
-    fn mutating(&self) -> u64 {
-        self.0.iter().filter(|((_, _, m), _)| *m).map(|(_, v)| v).sum()
-    }
-    fn reads(&self) -> u64 {
-        self.0.iter().filter(|((_, _, m), _)| !*m).map(|(_, v)| v).sum()
-    }
-}
-
-#[derive(Serialize, Default)]
-struct Latency {
-    p50_seconds: f64,
-    p95_seconds: f64,
-    max_seconds: f64,
-    batch_seconds: f64,
-}
-
-fn latency(mut samples: Vec<f64>, batch: f64) -> Option<Latency> {
-    if samples.is_empty() {
-        return None;
-    }
-    samples.sort_by(f64::total_cmp);
-    let at = |q: f64| samples[((samples.len() as f64 - 1.0) * q).round() as usize];
-    Some(Latency { p50_seconds: at(0.5), p95_seconds: at(0.95), max_seconds: at(1.0), batch_seconds: batch })
-}
-
-#[derive(Serialize, Default)]
-struct ProcessFigures {
-    rss_mib: f64,
-    peak_rss_mib: f64,
-    cpu_seconds: f64,
-}
-
-fn process(pid: Option<u32>) -> ProcessFigures {
-    let Some(pid) = pid else { return ProcessFigures::default() };
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let kib = |key: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(key))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse::<f64>().ok())
-            .unwrap_or(0.0)
-    };
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    // Fields after the command name: utime and stime are the 12th and 13th.
-    let fields: Vec<&str> = stat.rsplit(')').next().unwrap_or("").split_whitespace().collect();
-    let ticks = |i: usize| fields.get(i).and_then(|v| v.parse::<f64>().ok()).unwrap_or(0.0);
-    ProcessFigures {
-        rss_mib: kib("VmRSS:") / 1024.0,
-        peak_rss_mib: kib("VmHWM:") / 1024.0,
-        cpu_seconds: (ticks(11) + ticks(12)) / 100.0,
-    }
-}
-
-#[derive(Serialize, Default)]
-struct Scenario {
-    name: String,
-    objects: usize,
-    ready: usize,
-    seconds: f64,
-    time_to_ready: Option<Latency>,
-    mutating_calls: u64,
-    read_calls: u64,
-    minimum_mutating_calls: Option<u64>,
-    mutating_to_minimum: Option<f64>,
-    throttled_by_aws: u64,
-    calls_by_operation: Vec<(String, String, bool, u64)>,
-    process: ProcessFigures,
-    notes: Vec<String>,
-}
-
-impl Scenario {
-    fn record_calls(&mut self, calls: &Calls) {
-        self.mutating_calls = calls.mutating();
-        self.read_calls = calls.reads();
-        self.throttled_by_aws = calls.1.get("throttled").copied().unwrap_or(0);
-        self.calls_by_operation = calls.0.iter().map(|((s, o, m), v)| (s.clone(), o.clone(), *m, *v)).collect();
-        if let Some(min) = self.minimum_mutating_calls {
-            self.mutating_to_minimum = Some(self.mutating_calls as f64 / min.max(1) as f64);
-        }
-    }
-}
+/// Reconciles at once in the controller, and objects at once in the floor.
+const CONCURRENCY: usize = 16;
+/// Where the floors run: another region of the same emulator, so neither sees the other's
+/// resources.
+const FLOOR_REGION: &str = "us-west-2";
 
 fn bench_owner() -> Owner {
     Owner { kind: "VpcTier".into(), namespace: "bench".into(), name: "bench".into(), uid: "bench".into() }
@@ -167,62 +72,10 @@ fn minimum_endpoint(pe: &PrivateEndpoint, vt: &VpcTier) -> u64 {
             .collect(),
     };
     let owner = bench_owner();
-    endpoint::desired(&pe.spec, &owner, &view)
-        .map(|d| endpoint::plan(Some(&d), &owner, &endpoint::Observed::default()).steps.len() as u64)
+    let cx = Context { owner: &owner, known: &Known::new(), in_use: &InUse::new() };
+    private_endpoint::desired(&pe.spec, &owner, &view)
+        .map(|d| private_endpoint::plan(Some(&d), &cx, &private_endpoint::Observed::default()).steps.len() as u64)
         .unwrap_or(0)
-}
-
-fn is_ready<K: serde::Serialize + kube::Resource>(o: &K) -> bool {
-    condition(o, "Ready").is_some_and(|c| c.status == "True" && c.observed_generation == o.meta().generation)
-}
-
-/// Polls until every named object is Ready or `limit` passes; returns seconds to Ready per object.
-async fn ready_times(
-    env: &TestEnv,
-    namespace: &str,
-    applied: &HashMap<String, Instant>,
-    limit: Duration,
-) -> Result<Vec<f64>> {
-    let vpc_tiers: Api<VpcTier> = Api::namespaced(env.client.clone(), namespace);
-    let endpoints: Api<PrivateEndpoint> = Api::namespaced(env.client.clone(), namespace);
-    let deadline = Instant::now() + limit;
-    let mut done: HashMap<String, f64> = HashMap::new();
-    while done.len() < applied.len() && Instant::now() < deadline {
-        let mut ready: Vec<String> = vpc_tiers
-            .list(&ListParams::default())
-            .await?
-            .items
-            .iter()
-            .filter(|o| is_ready(*o))
-            .map(|o| format!("VpcTier/{}", o.name_any()))
-            .collect();
-        ready.extend(
-            endpoints
-                .list(&ListParams::default())
-                .await?
-                .items
-                .iter()
-                .filter(|o| is_ready(*o))
-                .map(|o| format!("PrivateEndpoint/{}", o.name_any())),
-        );
-        for key in ready {
-            if let Some(at) = applied.get(&key) {
-                done.entry(key).or_insert_with(|| at.elapsed().as_secs_f64());
-            }
-        }
-        tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-    Ok(done.into_values().collect())
-}
-
-async fn namespace(env: &TestEnv, name: &str) -> Result<()> {
-    let api: Api<Namespace> = Api::all(env.client.clone());
-    let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": name}}))?;
-    match api.create(&PostParams::default(), &ns).await {
-        Ok(_) => Ok(()),
-        Err(kube::Error::Api(status)) if status.code == 409 => Ok(()),
-        Err(e) => Err(e.into()),
-    }
 }
 
 fn small_vpc_tier(region: &str, i: usize) -> serde_json::Value {
@@ -271,6 +124,7 @@ async fn storm(
     };
     s.time_to_ready = latency(times, batch);
     s.record_calls(&Calls::parse(&env.metrics().await?).since(&before));
+    eprintln!("bench: {name}: {} of {count} Ready in {batch:.1}s", s.ready);
     s.process = process(env.controller_pid());
     if s.ready < count {
         s.notes.push(format!("only {} of {count} objects were Ready within {}s", s.ready, limit.as_secs()));
@@ -278,20 +132,147 @@ async fn storm(
     Ok(s)
 }
 
+/// The network the policy storm's load balancers go in: a VpcTier with one Public tier.
+fn lb_network(region: &str) -> serde_json::Value {
+    json!({
+        "region": region, "cidrBlock": "10.250.0.0/16", "availabilityZones": 2, "natGateways": "None",
+        "tiers": [{"name": "public", "type": "Public", "prefixLength": 24}],
+    })
+}
+
+/// One policy of the storm: an internet-facing ALB with one target group and listener, a
+/// Route 53 health check and an alias record, as the floor makes them.
+fn small_policy(zone: &str, i: usize) -> serde_json::Value {
+    json!({
+        "vpcTierRef": {"name": "lb-net"}, "type": "Application", "scheme": "internet-facing", "tier": "public",
+        "allowedCidrs": ["0.0.0.0/0"],
+        "targetGroups": [{"name": "web", "protocol": "HTTP", "port": 8080, "targetType": "ip"}],
+        "listeners": [{"port": 80, "protocol": "HTTP", "defaultTargetGroup": "web"}],
+        "dns": {"hostedZoneName": zone, "name": format!("p-{i:03}.{zone}"),
+                "healthCheck": {"protocol": "HTTP", "path": "/healthz", "port": 80}},
+    })
+}
+
+/// A VPC with two public subnets made straight through the SDK (untimed): where the policy
+/// floor's load balancers go.
+async fn floor_network(zones: &[String]) -> Result<(String, Vec<String>)> {
+    let ec2 = aws_sdk_ec2::Client::new(&securecart_e2e::aws_config(FLOOR_REGION).await);
+    let vpc = ec2.create_vpc().cidr_block("10.251.0.0/16").send().await?;
+    let vpc = vpc.vpc().and_then(|v| v.vpc_id()).unwrap_or_default().to_string();
+    let igw = ec2.create_internet_gateway().send().await?;
+    let igw = igw.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap_or_default().to_string();
+    ec2.attach_internet_gateway().internet_gateway_id(&igw).vpc_id(&vpc).send().await?;
+    let mut subnets = Vec::new();
+    for (n, zone) in zones.iter().take(2).enumerate() {
+        let s = ec2
+            .create_subnet()
+            .vpc_id(&vpc)
+            .cidr_block(format!("10.251.{n}.0/24"))
+            .availability_zone(zone)
+            .send()
+            .await?;
+        subnets.push(s.subnet().and_then(|s| s.subnet_id()).unwrap_or_default().to_string());
+    }
+    Ok((vpc, subnets))
+}
+
+/// The policy storm: `count` LoadBalancerPolicies in one VpcTier, then their steady state,
+/// counting Route 53 and ELBv2 calls per policy per resync.
+async fn policy_storm(env: &TestEnv, count: usize, zones: &[String]) -> Result<Vec<Scenario>> {
+    let ns = "bench-lbp";
+    namespace(env, ns).await?;
+    let clients = env.load_balancing_clients(FLOOR_REGION).await;
+    let floor_zone = "floor-lb.example.com";
+    let floor_zone_id = clients.create_hosted_zone(floor_zone).await?;
+    let (vpc, subnets) = floor_network(zones).await?;
+    eprintln!("bench: {count} LoadBalancerPolicies, floor");
+    let floor =
+        floor::load_balancers(FLOOR_REGION, count, CONCURRENCY, &vpc, &subnets, (&floor_zone_id, floor_zone)).await?;
+
+    let zone = "bench-lb.example.com";
+    env.load_balancing_clients(&env.region).await.create_hosted_zone(zone).await?;
+    let vts: Api<VpcTier> = Api::namespaced(env.client.clone(), ns);
+    vts.create(&PostParams::default(), &VpcTier::new("lb-net", spec(lb_network(&env.region)))).await?;
+    let net = HashMap::from([("VpcTier/lb-net".to_string(), Instant::now())]);
+    ready_times(env, ns, &net, Duration::from_secs(120)).await?;
+
+    eprintln!("bench: {count} LoadBalancerPolicies");
+    let api: Api<LoadBalancerPolicy> = Api::namespaced(env.client.clone(), ns);
+    let before = Calls::parse(&env.metrics().await?);
+    let started = Instant::now();
+    let mut applied = HashMap::new();
+    for chunk in (0..count).collect::<Vec<_>>().chunks(25) {
+        let posts = chunk.iter().map(|i| {
+            let obj: LoadBalancerPolicy = serde_json::from_value(json!({
+                "apiVersion": "net.securecart.io/v1alpha1", "kind": "LoadBalancerPolicy",
+                "metadata": {"name": format!("p-{i:03}")}, "spec": small_policy(zone, *i),
+            }))
+            .expect("a valid policy");
+            let api = api.clone();
+            async move { api.create(&PostParams::default(), &obj).await }
+        });
+        for (i, result) in chunk.iter().zip(futures::future::join_all(posts).await) {
+            result.with_context(|| format!("creating p-{i:03}"))?;
+            applied.insert(format!("LoadBalancerPolicy/p-{i:03}"), Instant::now());
+        }
+    }
+    let times = ready_times(env, ns, &applied, Duration::from_secs(600)).await?;
+    let batch = started.elapsed().as_secs_f64();
+    let mut s = Scenario {
+        name: format!("{count} LoadBalancerPolicies"),
+        objects: count,
+        ready: times.len(),
+        seconds: batch,
+        minimum_mutating_calls: Some(floor.calls),
+        ..Default::default()
+    };
+    s.time_to_ready = latency(times, batch);
+    s.record_calls(&Calls::parse(&env.metrics().await?).since(&before));
+    s.process = process(env.controller_pid());
+    s.compare(floor);
+    eprintln!("bench: policies: {} of {count} Ready in {batch:.1}s", s.ready);
+
+    // Steady state: Route 53 and ELBv2 calls per policy per resync, which must not grow with
+    // the number of policies.
+    let before = Calls::parse(&env.metrics().await?);
+    let window = Instant::now();
+    tokio::time::sleep(Duration::from_secs(3 * RESYNC_SECONDS + 2)).await;
+    let calls = Calls::parse(&env.metrics().await?).since(&before);
+    let per = |service: &str| {
+        calls.0.iter().filter(|((svc, _, _), _)| svc == service).map(|(_, v)| v).sum::<u64>() as f64
+            / count.max(1) as f64
+            / 3.0
+    };
+    let mut steady = Scenario {
+        name: format!("{count} LoadBalancerPolicies, steady state, 3 resync periods"),
+        objects: count,
+        ready: count,
+        seconds: window.elapsed().as_secs_f64(),
+        ..Default::default()
+    };
+    steady.record_calls(&calls);
+    steady.process = process(env.controller_pid());
+    steady.notes.push(format!("Route 53 calls per policy per resync: {:.2}", per("route53")));
+    steady.notes.push(format!("ELBv2 calls per policy per resync: {:.2}", per("elasticloadbalancing")));
+    Ok(vec![s, steady])
+}
+
 #[tokio::main]
 async fn main() -> Result<()> {
     let root = PathBuf::from(std::env::var("SECURECART_ROOT").unwrap_or_else(|_| ".".into()));
     let large: usize = std::env::var("BENCH_LARGE").ok().and_then(|v| v.parse().ok()).unwrap_or(1000);
+    let policies: usize = std::env::var("BENCH_POLICIES").ok().and_then(|v| v.parse().ok()).unwrap_or(100);
     let large_limit =
         Duration::from_secs(std::env::var("BENCH_LARGE_SECONDS").ok().and_then(|v| v.parse().ok()).unwrap_or(480));
     let rate_scale = std::env::var("BENCH_RATE_SCALE").unwrap_or_else(|_| "0".into());
+    let build = std::env::var("BENCH_BUILD").unwrap_or_else(|_| "release".into());
     let args = vec![
         "--resync-seconds".to_string(),
         RESYNC_SECONDS.to_string(),
         "--progress-seconds".into(),
         "2".into(),
         "--concurrency".into(),
-        "16".into(),
+        CONCURRENCY.to_string(),
         "--aws-rate-scale".into(),
         rate_scale.clone(),
     ];
@@ -303,12 +284,21 @@ async fn main() -> Result<()> {
         z.sort();
         z
     };
+    let floor_zones = {
+        let ec2 = aws_sdk_ec2::Client::new(&securecart_e2e::aws_config(FLOOR_REGION).await);
+        let out = ec2.describe_availability_zones().send().await?;
+        let mut z: Vec<String> =
+            out.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_string)).collect();
+        z.sort();
+        z
+    };
     let mut scenarios = Vec::new();
     let mut notes = vec![
         format!(
-            "controller: the debug build of this checkout, --concurrency 16, --resync-seconds {RESYNC_SECONDS}, --aws-rate-scale {rate_scale}"
+            "controller: the {build} build of this checkout, --concurrency {CONCURRENCY}, --resync-seconds {RESYNC_SECONDS}, --aws-rate-scale {rate_scale}"
         ),
         "AWS: moto in server mode on loopback; Kubernetes: kube-apiserver 1.35.4 with etcd 3.6.5 on loopback".into(),
+        format!("floor: the same mutating calls issued straight through the AWS SDK, {CONCURRENCY} objects at a time, each object's calls in dependency order, in region {FLOOR_REGION} of the same emulator"),
         "example set: the VpcTier and PrivateEndpoint examples (the LoadBalancerPolicy ones need a hosted zone and a certificate that only `make demo` creates)".into(),
     ];
 
@@ -317,8 +307,6 @@ async fn main() -> Result<()> {
     create_emulator_bucket("shop-flow-logs").await?;
     let before = Calls::parse(&env.metrics().await?);
     let started = Instant::now();
-    // The VpcTier and PrivateEndpoint examples: the LoadBalancerPolicy ones need a hosted zone
-    // and a certificate that only examples/demo.sh makes.
     let mut files: Vec<String> = std::fs::read_dir(root.join("examples"))?
         .filter_map(|e| e.ok().map(|e| e.path()))
         .filter(|p| {
@@ -363,9 +351,13 @@ async fn main() -> Result<()> {
     s.process = process(env.controller_pid());
     scenarios.push(s);
 
-    // 2. 100 VpcTiers (2 zones x 2 tiers).
-    eprintln!("bench: 100 VpcTiers");
-    scenarios.push(storm(&env, "100 VpcTiers", "bench-100", 100, Duration::from_secs(300), &zones).await?);
+    // 2. 100 VpcTiers (2 zones x 2 tiers), beside their floor.
+    eprintln!("bench: 100 VpcTiers, floor");
+    let floor = floor::vpc_tiers(FLOOR_REGION, 100, CONCURRENCY, &floor_zones).await?;
+    eprintln!("bench: floor: {} calls in {:.1}s", floor.calls, floor.seconds);
+    let mut s = storm(&env, "100 VpcTiers", "bench-100", 100, Duration::from_secs(300), &zones).await?;
+    s.compare(floor);
+    scenarios.push(s);
 
     // 3. Steady state over three resync periods: zero mutating calls expected.
     eprintln!("bench: steady state");
@@ -385,7 +377,7 @@ async fn main() -> Result<()> {
     s.record_calls(&calls);
     s.process = process(env.controller_pid());
     s.notes
-        .push(format!("read calls per object per resync: {:.1}", calls.reads() as f64 / objects.max(1) as f64 / 3.0));
+        .push(format!("read calls per object per resync: {:.2}", calls.reads() as f64 / objects.max(1) as f64 / 3.0));
     s.notes.push(format!("CPU seconds in the window: {:.2}", s.process.cpu_seconds - cpu_before));
     scenarios.push(s);
 
@@ -412,11 +404,21 @@ async fn main() -> Result<()> {
     s.notes.push(format!("{:.1}s from process start until every object was reconciled once", s.seconds));
     scenarios.push(s);
 
-    // 5. The large storm.
-    eprintln!("bench: {large} VpcTiers");
-    scenarios.push(storm(&env, &format!("{large} VpcTiers"), "bench-large", large, large_limit, &zones).await?);
+    // 5. The policy storm, beside its floor, and its steady state.
+    scenarios.extend(policy_storm(&env, policies, &floor_zones).await?);
 
-    // 6. Deletion storm of every bench VpcTier.
+    // 6. The large storm, beside its floor.
+    eprintln!("bench: {large} VpcTiers, floor");
+    let floor = floor::vpc_tiers(FLOOR_REGION, large, CONCURRENCY, &floor_zones).await;
+    eprintln!("bench: {large} VpcTiers");
+    let mut s = storm(&env, &format!("{large} VpcTiers"), "bench-large", large, large_limit, &zones).await?;
+    match floor {
+        Ok(floor) => s.compare(floor),
+        Err(e) => s.notes.push(format!("the floor run failed: {e}")),
+    }
+    scenarios.push(s);
+
+    // 7. Deletion storm of every bench VpcTier.
     eprintln!("bench: deletion storm");
     let before = Calls::parse(&env.metrics().await?);
     let started = Instant::now();
@@ -449,56 +451,6 @@ async fn main() -> Result<()> {
     scenarios.push(s);
     notes.push(format!("finished at {}", k8s_openapi::jiff::Timestamp::now()));
 
-    write_report(&root, &scenarios, &notes)?;
-    Ok(())
-}
-
-fn write_report(root: &std::path::Path, scenarios: &[Scenario], notes: &[String]) -> Result<()> {
-    let dir = root.join("bench");
-    std::fs::create_dir_all(&dir)?;
-    std::fs::write(
-        dir.join("report.json"),
-        serde_json::to_string_pretty(&json!({"notes": notes, "scenarios": scenarios}))?,
-    )?;
-    let mut md = String::from("# securecart-operator benchmark\n\n");
-    for n in notes {
-        md.push_str(&format!("- {n}\n"));
-    }
-    md.push_str("\n| scenario | objects | Ready | batch s | p50 s | p95 s | max s | mutating | minimum | ratio | reads | AWS throttled | RSS MiB | peak RSS MiB | CPU s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-    for s in scenarios {
-        let l = s.time_to_ready.as_ref();
-        let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
-        md.push_str(&format!(
-            "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} |\n",
-            s.name,
-            s.objects,
-            s.ready,
-            s.seconds,
-            f(l.map(|l| l.p50_seconds)),
-            f(l.map(|l| l.p95_seconds)),
-            f(l.map(|l| l.max_seconds)),
-            s.mutating_calls,
-            s.minimum_mutating_calls.map_or("-".into(), |m| m.to_string()),
-            f(s.mutating_to_minimum),
-            s.read_calls,
-            s.throttled_by_aws,
-            s.process.rss_mib,
-            s.process.peak_rss_mib,
-            s.process.cpu_seconds,
-        ));
-    }
-    for s in scenarios.iter().filter(|s| !s.notes.is_empty()) {
-        md.push_str(&format!("\n**{}**: {}\n", s.name, s.notes.join("; ")));
-    }
-    md.push_str(
-        "\n## AWS calls by operation\n\n| scenario | service | operation | mutating | calls |\n|---|---|---|---|---|\n",
-    );
-    for s in scenarios {
-        for (service, op, m, v) in &s.calls_by_operation {
-            md.push_str(&format!("| {} | {service} | {op} | {m} | {v} |\n", s.name));
-        }
-    }
-    std::fs::write(dir.join("report.md"), md)?;
-    eprintln!("bench: wrote {}", dir.join("report.md").display());
+    report::write_report(&root, &scenarios, &notes)?;
     Ok(())
 }

@@ -1,0 +1,131 @@
+//! The LoadBalancerPolicy status: IDs as observed, and one condition per part.
+
+use std::collections::BTreeSet;
+
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
+use securecart_api::conditions::{DNS_PUBLISHED, LOAD_BALANCER_READY, WAF_ASSOCIATED, reason};
+use securecart_api::{ListenerStatus, LoadBalancerPolicyStatus, NamedArn, RecordStatus};
+
+use super::{Desired, Observed, SECURITY_GROUP};
+use crate::conditions::condition;
+use crate::elbv2::components;
+use crate::owner::component;
+use crate::route53::same_host;
+use crate::wafv2::DesiredAcl;
+use crate::{route53, security_group, shield, wafv2};
+
+pub fn status(
+    desired: &Desired,
+    observed: &Observed,
+    generation: Option<i64>,
+    previous: &[Condition],
+    now: &Time,
+) -> LoadBalancerPolicyStatus {
+    let owner = &desired.owner;
+    let elb = &observed.elbv2;
+    let lb = elb.load_balancers.iter().find(|l| {
+        owner.owns(&l.tags)
+            && component(&l.tags) == Some(components::LOAD_BALANCER)
+            && l.lb_type == desired.elbv2.load_balancer.lb_type
+    });
+    let owned_tg = |c: &str| elb.target_groups.iter().find(|t| owner.owns(&t.tags) && component(&t.tags) == Some(c));
+    let listeners = desired
+        .elbv2
+        .listeners
+        .iter()
+        .filter_map(|want| {
+            let l = elb.listeners.iter().find(|l| {
+                owner.owns(&l.tags)
+                    && component(&l.tags) == Some(want.component.as_str())
+                    && Some(l.load_balancer_arn.as_str()) == lb.map(|lb| lb.arn.as_str())
+            })?;
+            Some(ListenerStatus { port: want.port, arn: l.arn.clone() })
+        })
+        .collect();
+    let web_acl_arn = match desired.waf.as_ref().map(|w| &w.acl) {
+        Some(DesiredAcl::Existing(arn)) => Some(arn.clone()),
+        Some(DesiredAcl::Owned { .. }) => wafv2::find(owner, &observed.wafv2).map(|a| a.arn.clone()),
+        None => None,
+    };
+    let health_check_id = desired
+        .dns
+        .as_ref()
+        .and_then(|d| d.health_check.as_ref())
+        .and_then(|_| route53::find_health_check(owner, &observed.route53));
+    let records: Vec<RecordStatus> = match (&desired.dns, lb) {
+        (Some(d), Some(lb)) => observed
+            .route53
+            .records
+            .iter()
+            .filter(|r| {
+                r.name == d.name
+                    && r.set_identifier == d.set_identifier
+                    && r.alias_dns_name.as_deref().is_some_and(|a| same_host(a, &lb.dns_name))
+            })
+            .map(|r| RecordStatus {
+                name: r.name.clone(),
+                record_type: r.record_type.clone(),
+                set_identifier: r.set_identifier.clone(),
+            })
+            .collect(),
+        _ => Vec::new(),
+    };
+
+    let part = |type_: &str, ok: bool, why: &str, message: String| {
+        condition(type_, ok, why, &message, generation, previous, now)
+    };
+    let lb_condition = match lb {
+        Some(l) if l.state == "active" => {
+            part(LOAD_BALANCER_READY, true, "Active", format!("load balancer {} is active", l.name))
+        }
+        Some(l) => {
+            part(LOAD_BALANCER_READY, false, reason::PROGRESSING, format!("load balancer {} is {}", l.name, l.state))
+        }
+        None => part(LOAD_BALANCER_READY, false, reason::PROGRESSING, "the load balancer does not exist yet".into()),
+    };
+    let associated = lb.and_then(|l| observed.wafv2.associated(&l.arn));
+    let waf_condition = match &web_acl_arn {
+        None => part(WAF_ASSOCIATED, false, reason::NOT_REQUESTED, "spec.waf is not set".into()),
+        Some(arn) if associated == Some(arn.as_str()) => {
+            part(WAF_ASSOCIATED, true, "Associated", format!("web ACL {arn} is associated"))
+        }
+        Some(_) => part(WAF_ASSOCIATED, false, reason::PROGRESSING, "the web ACL is not associated yet".into()),
+    };
+    let dns_condition = match &desired.dns {
+        None => part(DNS_PUBLISHED, false, reason::NOT_REQUESTED, "spec.dns is not set".into()),
+        Some(d) if records.len() == d.record_types.len() => {
+            part(DNS_PUBLISHED, true, "Published", format!("{} {} published", d.name, d.record_types.join(" and ")))
+        }
+        Some(d) => part(DNS_PUBLISHED, false, reason::PROGRESSING, format!("{} is not published yet", d.name)),
+    };
+    LoadBalancerPolicyStatus {
+        conditions: vec![lb_condition, waf_condition, dns_condition],
+        region: Some(desired.placement.region.clone()),
+        load_balancer_arn: lb.map(|l| l.arn.clone()),
+        dns_name: lb.map(|l| l.dns_name.clone()),
+        canonical_hosted_zone_id: lb.map(|l| l.canonical_hosted_zone_id.clone()),
+        // Every owned load balancer's subnets, a predecessor's during a replacement too.
+        subnet_ids: elb
+            .owned_load_balancers(owner)
+            .flat_map(|l| l.subnet_ids.iter().cloned())
+            .collect::<BTreeSet<String>>()
+            .into_iter()
+            .collect(),
+        security_group_id: security_group::find(owner, &observed.security_groups, SECURITY_GROUP).map(|s| s.id.clone()),
+        target_groups: desired
+            .elbv2
+            .target_groups
+            .iter()
+            .filter_map(|t| Some(NamedArn { name: t.name.clone(), arn: owned_tg(&t.component)?.arn.clone() }))
+            .collect(),
+        listeners,
+        web_acl_arn,
+        shield_protection_id: lb
+            .filter(|_| desired.shield)
+            .and_then(|l| shield::of(&observed.protections, &l.arn))
+            .map(|p| p.id.clone()),
+        health_check_id,
+        records,
+        ..Default::default()
+    }
+}
