@@ -9,7 +9,7 @@ mod crash_safety {
     use std::collections::BTreeMap;
     use std::time::Duration;
 
-    use aws_sdk_ec2::types::{ResourceType, Tag, TagSpecification};
+    use aws_sdk_ec2::types::Tag;
     use securecart_api::tags::{COMPONENT, OWNER_KIND, OWNER_NAME, OWNER_NAMESPACE, OWNER_UID};
     use securecart_e2e::faults::census::Census;
     use securecart_e2e::{Owned, Result, TestEnv, spec, tag, wait_for};
@@ -197,7 +197,9 @@ mod crash_safety {
 
     /// (e) A second internet gateway with the object's ownership tags attached to its VPC behind
     /// its back (the emulator allows it; AWS would refuse): the duplicate is detached and
-    /// deleted while the NAT gateways in use stay, and the VpcTier is Ready again.
+    /// deleted while the NAT gateways in use stay, and the VpcTier is Ready again. The original,
+    /// which the routes and the status name, is the one kept, even though the duplicate's ID
+    /// sorts first.
     #[tokio::test(flavor = "multi_thread")]
     async fn duplicate_internet_gateway_goes_without_waiting_on_nat_gateways() -> Result<()> {
         let region = "eu-central-2";
@@ -227,12 +229,22 @@ mod crash_safety {
             (COMPONENT, "igw"),
             ("Name", "duplicate"),
         ];
-        let spec_tags = TagSpecification::builder()
-            .resource_type(ResourceType::InternetGateway)
-            .set_tags(Some(tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect()))
-            .build();
-        let created = env.ec2.create_internet_gateway().tag_specifications(spec_tags).send().await?;
-        let duplicate = created.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap().to_string();
+        // The duplicate is made to sort before the original, so that an "oldest ID wins" rule
+        // cannot keep the original by luck: untagged (invisible to the controller) until its ID
+        // sorts first, then given the ownership tags.
+        let mut duplicate = String::new();
+        for _ in 0..100 {
+            let created = env.ec2.create_internet_gateway().send().await?;
+            let id = created.internet_gateway().and_then(|g| g.internet_gateway_id()).unwrap().to_string();
+            if id < original[0] {
+                duplicate = id;
+                break;
+            }
+            env.ec2.delete_internet_gateway().internet_gateway_id(&id).send().await?;
+        }
+        assert!(!duplicate.is_empty(), "no gateway ID sorted before {original:?} in 100 tries");
+        let tag_list: Vec<Tag> = tags.iter().map(|(k, v)| Tag::builder().key(*k).value(*v).build()).collect();
+        env.ec2.create_tags().resources(&duplicate).set_tags(Some(tag_list)).send().await?;
         env.ec2.attach_internet_gateway().internet_gateway_id(&duplicate).vpc_id(&vpc_id).send().await?;
 
         let gone = wait_for("the duplicate internet gateway deleted", Duration::from_secs(60), || async {
