@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local control plane (tests/controlplane/env.sh) needs on a fresh
-# Debian bookworm machine: openssl, curl and Python from apt, moto in a venv, and etcd,
-# kube-apiserver, kubectl and helm built from Go modules (the Go toolchain must be present).
+# Debian bookworm machine: openssl, curl and Python from apt, moto and mitmproxy (the fault
+# proxy) in venvs, and etcd, kube-apiserver, kubectl and helm built from Go modules (the Go
+# toolchain must be present).
 # Every step is skipped when already done, so running it again costs a fraction of a second.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -56,6 +57,9 @@ else
   "$venv/bin/pip" install -q --disable-pip-version-check "moto[server]==$moto_version"
   [[ -x "$venv/bin/moto_server" ]] || { echo "deps.sh: moto_server missing after install" >&2; exit 1; }
 fi
+
+# --- mitmproxy (the fault proxy, tests/faults/) -------------------------------------------
+"$here/deps-faults.sh" | sed 's/^deps-faults.sh/deps.sh/'
 
 # --- etcd, kube-apiserver and kubectl ----------------------------------------------------
 # Both scripts are cached per version and print the directory holding the binaries.

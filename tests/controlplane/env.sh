@@ -4,6 +4,8 @@
 # on a free port.
 #
 #   env.sh up DIR      start (or report that DIR's environment is already up)
+#   env.sh up DIR --faults   also start a fault proxy in front of moto (faults.sh, NAME default);
+#                      its URLs are appended to DIR/env as SECURECART_FAULTS_*
 #   env.sh down DIR    stop exactly the processes recorded in DIR/pids (the controller's
 #                      too, if controller.sh left one), drop etcd's data
 #   env.sh status DIR  show what is running
@@ -440,9 +442,10 @@ cmd_status() {
   ((up == ${#components[@]})) || return 3
 }
 
-(($# == 2)) || usage
+(($# == 2)) || [[ $# == 3 && "$1" == up && "$3" == --faults ]] || usage
 action="$1"
 dir="$2"
+faults="${3:-}"
 case "$action" in
   up) mkdir -p "$dir" ;;
   down | status)
@@ -467,3 +470,9 @@ exec 9>"$dir/.lock"
 flock 9
 
 "cmd_$action"
+if [[ -n "$faults" ]]; then
+  # The proxy's pid file sits in DIR/pids, so `down` stops it with the controller.
+  "$here/faults.sh" start "$dir" default >/dev/null
+  grep -q SECURECART_FAULTS_ "$dir/env" || cat "$dir/faults-default.env" >>"$dir/env"
+  say "fault proxy $(grep PROXY_URL "$dir/faults-default.env" | cut -d"'" -f2), control $(grep CONTROL_URL "$dir/faults-default.env" | cut -d"'" -f2)"
+fi

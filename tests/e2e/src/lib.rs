@@ -24,6 +24,7 @@ use tokio::process::{Child, Command};
 
 pub use anyhow::Result;
 
+pub mod faults;
 pub mod transit;
 
 /// A test's world: namespace, region, controller and clients.
@@ -39,6 +40,8 @@ pub struct TestEnv {
     pub controller_args: Vec<String>,
     /// The namespace its controllers watch; None for all namespaces.
     pub watch_namespace: Option<String>,
+    /// Environment variables of the controller processes this environment starts.
+    pub controller_env: Vec<(String, String)>,
 }
 
 pub fn env(name: &str) -> Result<String> {
@@ -108,6 +111,7 @@ impl TestEnv {
             metrics_port: 0,
             controller_args: ["--resync-seconds", "3", "--progress-seconds", "1"].map(String::from).to_vec(),
             watch_namespace: Some(namespace.clone()),
+            controller_env: Vec::new(),
             namespace,
         })
     }
@@ -137,6 +141,7 @@ impl TestEnv {
             .args(&self.controller_args)
             .args(extra)
             .env("RUST_LOG", "info,securecart=debug")
+            .envs(self.controller_env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .kill_on_drop(true);

@@ -1,0 +1,91 @@
+//! What each applied object should hold in AWS at Ready, by census kind, from the planner's own
+//! desired state (the same functions the controller plans with), so duplicates are "more than
+//! the spec asks for" whatever the spec is.
+
+use std::collections::BTreeMap;
+
+use kube::ResourceExt;
+use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
+use securecart_plan::Owner;
+use securecart_plan::load_balancer_policy;
+use securecart_plan::network::Observed;
+use securecart_plan::private_endpoint::{self, TierSubnet, VpcTierView};
+use securecart_plan::vpc_tier::{self, Zone};
+use securecart_plan::wafv2::DesiredAcl;
+
+pub type Counts = BTreeMap<&'static str, usize>;
+
+fn owner<K: kube::Resource<DynamicType = ()>>(o: &K) -> Owner {
+    Owner {
+        kind: K::kind(&()).into(),
+        namespace: o.namespace().unwrap_or_default(),
+        name: o.name_any(),
+        uid: o.uid().unwrap_or_default(),
+    }
+}
+
+pub fn vpc_tier(vt: &VpcTier, zones: &[String]) -> Result<Counts, String> {
+    let region: Vec<Zone> = zones.iter().map(|z| Zone::new(z, "available")).collect();
+    let zones = vpc_tier::resolve_zones(&vt.spec, &region, &[]).map_err(|e| e.0)?;
+    let d = vpc_tier::desired(&vt.spec, &owner(vt), zones, &Observed::default()).map_err(|e| e.0)?;
+    Ok(Counts::from([
+        ("vpc", 1),
+        ("subnet", d.subnets.len()),
+        ("internet_gateway", usize::from(d.internet_gateway)),
+        ("route_table", d.route_tables.len()),
+        ("nat_gateway", d.nat_gateways.len()),
+        ("elastic_ip", d.nat_gateways.len()),
+        ("flow_log", usize::from(d.flow_log.is_some())),
+    ]))
+}
+
+fn view(vt: &VpcTier) -> Option<VpcTierView> {
+    let status = vt.status.as_ref()?;
+    Some(VpcTierView {
+        name: vt.name_any(),
+        region: vt.spec.region.clone(),
+        vpc_id: status.vpc_id.clone()?,
+        cidr_block: vt.spec.cidr_block.clone(),
+        subnets: status
+            .subnets
+            .iter()
+            .map(|s| TierSubnet {
+                tier: s.tier.clone(),
+                zone: s.zone.clone(),
+                cidr_block: s.cidr_block.clone(),
+                subnet_id: s.subnet_id.clone().unwrap_or_default(),
+                route_table_id: s.route_table_id.clone().unwrap_or_default(),
+            })
+            .collect(),
+    })
+}
+
+fn tier_of<'a>(tiers: &'a [VpcTier], name: &str) -> Result<&'a VpcTier, String> {
+    tiers.iter().find(|t| t.name_any() == name).ok_or_else(|| format!("no VpcTier {name}"))
+}
+
+pub fn private_endpoint(pe: &PrivateEndpoint, tiers: &[VpcTier]) -> Result<Counts, String> {
+    let vt = tier_of(tiers, &pe.spec.vpc_tier_ref.name)?;
+    let view = view(vt).ok_or("its VpcTier has no status")?;
+    let d = private_endpoint::desired(&pe.spec, &owner(pe), &view).map_err(|e| e.0)?;
+    Ok(Counts::from([("vpc_endpoint", 1), ("security_group", usize::from(d.security_group.is_some()))]))
+}
+
+pub fn load_balancer_policy(lbp: &LoadBalancerPolicy, tiers: &[VpcTier]) -> Result<Counts, String> {
+    let vt = tier_of(tiers, &lbp.spec.vpc_tier_ref.name)?;
+    let status = vt.status.as_ref().ok_or("its VpcTier has no status")?;
+    let placement = load_balancer_policy::placement(&lbp.spec, &vt.spec, status)
+        .map_err(|e| e.0)?
+        .ok_or("its VpcTier has no subnets yet")?;
+    let d = load_balancer_policy::desired(&lbp.spec, &owner(lbp), placement).map_err(|e| e.0)?;
+    Ok(Counts::from([
+        ("load_balancer", 1),
+        ("security_group", usize::from(d.security_group.is_some())),
+        ("target_group", d.elbv2.target_groups.len()),
+        ("listener", d.elbv2.listeners.len()),
+        ("listener_rule", d.elbv2.listeners.iter().map(|l| l.rules.len()).sum()),
+        ("web_acl", usize::from(d.waf.as_ref().is_some_and(|w| matches!(w.acl, DesiredAcl::Owned { .. })))),
+        ("shield_protection", usize::from(d.shield)),
+        ("health_check", usize::from(d.dns.as_ref().is_some_and(|d| d.health_check.is_some()))),
+    ]))
+}

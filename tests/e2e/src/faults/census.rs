@@ -1,0 +1,242 @@
+//! Everything the operator's kinds can leave in the emulator, counted straight from it: each
+//! resource with the owner UID its tags name (or, for listeners, rules and Shield protections,
+//! the owner of the load balancer they belong to; for untagged Route 53 health checks, the owner
+//! whose UID starts their caller reference). `make chaos` compares it with what each object
+//! should hold (duplicates) and, after deletion, with what was there before (leaks).
+
+use std::collections::{BTreeMap, BTreeSet, HashMap};
+
+use securecart_api::tags::OWNER_UID;
+
+use crate::{Result, aws_config};
+
+/// One resource in the emulator.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub struct Item {
+    pub kind: &'static str,
+    pub id: String,
+    /// The owner UID, when the resource can be attributed to one.
+    pub owner: Option<String>,
+}
+
+#[derive(Clone, Debug, Default)]
+pub struct Census {
+    pub items: Vec<Item>,
+}
+
+pub const KINDS: &[&str] = &[
+    "vpc",
+    "subnet",
+    "internet_gateway",
+    "route_table",
+    "nat_gateway",
+    "elastic_ip",
+    "flow_log",
+    "vpc_endpoint",
+    "security_group",
+    "load_balancer",
+    "target_group",
+    "listener",
+    "listener_rule",
+    "web_acl",
+    "shield_protection",
+    "health_check",
+    "dns_record",
+];
+
+fn ec2_owner(tags: &[aws_sdk_ec2::types::Tag]) -> Option<String> {
+    tags.iter().find(|t| t.key() == Some(OWNER_UID)).and_then(|t| t.value()).map(str::to_string)
+}
+
+impl Census {
+    /// Reads every counted kind in `region` (and the global Route 53 and Shield), unfiltered.
+    pub async fn take(region: &str) -> Result<Self> {
+        let regional = aws_config(region).await;
+        let global = aws_config("us-east-1").await;
+        let mut items = Vec::new();
+        ec2(&aws_sdk_ec2::Client::new(&regional), &mut items).await?;
+        let lb_owners = elb(&aws_sdk_elasticloadbalancingv2::Client::new(&regional), &mut items).await?;
+        waf(&aws_sdk_wafv2::Client::new(&regional), &mut items).await?;
+        shield(&aws_sdk_shield::Client::new(&global), &lb_owners, &mut items).await?;
+        route53(&aws_sdk_route53::Client::new(&global), &mut items).await?;
+        items.sort();
+        Ok(Self { items })
+    }
+
+    /// What is here and was not in `baseline`.
+    pub fn since(&self, baseline: &Census) -> Census {
+        let before: BTreeSet<(&str, &str)> = baseline.items.iter().map(|i| (i.kind, i.id.as_str())).collect();
+        Census { items: self.items.iter().filter(|i| !before.contains(&(i.kind, i.id.as_str()))).cloned().collect() }
+    }
+
+    pub fn by_kind(&self) -> BTreeMap<&'static str, usize> {
+        let mut out = BTreeMap::new();
+        for i in &self.items {
+            *out.entry(i.kind).or_default() += 1;
+        }
+        out
+    }
+
+    /// Counts by kind of one owner's resources.
+    pub fn of_owner(&self, uid: &str) -> BTreeMap<&'static str, usize> {
+        let mut out = BTreeMap::new();
+        for i in self.items.iter().filter(|i| i.owner.as_deref() == Some(uid)) {
+            *out.entry(i.kind).or_default() += 1;
+        }
+        out
+    }
+
+    /// Resources attributed to none of `owners`.
+    pub fn unattributed(&self, owners: &BTreeSet<String>) -> Vec<&Item> {
+        self.items.iter().filter(|i| !i.owner.as_ref().is_some_and(|o| owners.contains(o))).collect()
+    }
+}
+
+async fn ec2(c: &aws_sdk_ec2::Client, items: &mut Vec<Item>) -> Result<()> {
+    let mut push = |kind, id: Option<&str>, owner| {
+        if let Some(id) = id {
+            items.push(Item { kind, id: id.to_string(), owner });
+        }
+    };
+    for v in c.describe_vpcs().send().await?.vpcs() {
+        push("vpc", v.vpc_id(), ec2_owner(v.tags()));
+    }
+    for s in c.describe_subnets().send().await?.subnets() {
+        push("subnet", s.subnet_id(), ec2_owner(s.tags()));
+    }
+    for g in c.describe_internet_gateways().send().await?.internet_gateways() {
+        push("internet_gateway", g.internet_gateway_id(), ec2_owner(g.tags()));
+    }
+    for t in c.describe_route_tables().send().await?.route_tables() {
+        // A VPC's main route table comes and goes with the VPC.
+        if t.associations().iter().any(|a| a.main() == Some(true)) {
+            continue;
+        }
+        push("route_table", t.route_table_id(), ec2_owner(t.tags()));
+    }
+    for n in c.describe_nat_gateways().send().await?.nat_gateways() {
+        if n.state().is_some_and(|s| s.as_str() != "deleted") {
+            push("nat_gateway", n.nat_gateway_id(), ec2_owner(n.tags()));
+        }
+    }
+    for a in c.describe_addresses().send().await?.addresses() {
+        push("elastic_ip", a.allocation_id(), ec2_owner(a.tags()));
+    }
+    for f in c.describe_flow_logs().send().await?.flow_logs() {
+        push("flow_log", f.flow_log_id(), ec2_owner(f.tags()));
+    }
+    for e in c.describe_vpc_endpoints().send().await?.vpc_endpoints() {
+        if e.state().is_none_or(|s| !s.as_str().eq_ignore_ascii_case("deleted")) {
+            push("vpc_endpoint", e.vpc_endpoint_id(), ec2_owner(e.tags()));
+        }
+    }
+    for g in c.describe_security_groups().send().await?.security_groups() {
+        // Every VPC's own default group comes and goes with it.
+        if g.group_name() == Some("default") {
+            continue;
+        }
+        push("security_group", g.group_id(), ec2_owner(g.tags()));
+    }
+    Ok(())
+}
+
+/// Load balancers, target groups, listeners and rules; returns each load balancer's owner by ARN.
+async fn elb(
+    c: &aws_sdk_elasticloadbalancingv2::Client,
+    items: &mut Vec<Item>,
+) -> Result<HashMap<String, Option<String>>> {
+    let lbs = c.describe_load_balancers().send().await?.load_balancers().to_vec();
+    let tgs = c.describe_target_groups().send().await?.target_groups().to_vec();
+    let arns: Vec<String> = lbs
+        .iter()
+        .filter_map(|l| l.load_balancer_arn())
+        .chain(tgs.iter().filter_map(|t| t.target_group_arn()))
+        .map(str::to_string)
+        .collect();
+    let mut owner_of: HashMap<String, Option<String>> = HashMap::new();
+    for batch in arns.chunks(20) {
+        for d in c.describe_tags().set_resource_arns(Some(batch.to_vec())).send().await?.tag_descriptions() {
+            let owner =
+                d.tags().iter().find(|t| t.key() == Some(OWNER_UID)).and_then(|t| t.value()).map(str::to_string);
+            owner_of.insert(d.resource_arn().unwrap_or_default().to_string(), owner);
+        }
+    }
+    let owner = |arn: &str| owner_of.get(arn).cloned().flatten();
+    let mut lb_owners = HashMap::new();
+    for lb in &lbs {
+        let arn = lb.load_balancer_arn().unwrap_or_default();
+        lb_owners.insert(arn.to_string(), owner(arn));
+        items.push(Item { kind: "load_balancer", id: arn.into(), owner: owner(arn) });
+        for l in c.describe_listeners().load_balancer_arn(arn).send().await?.listeners() {
+            let listener = l.listener_arn().unwrap_or_default();
+            items.push(Item { kind: "listener", id: listener.into(), owner: owner(arn) });
+            for r in c.describe_rules().listener_arn(listener).send().await?.rules() {
+                if r.is_default() != Some(true) {
+                    let id = r.rule_arn().unwrap_or_default().into();
+                    items.push(Item { kind: "listener_rule", id, owner: owner(arn) });
+                }
+            }
+        }
+    }
+    for tg in &tgs {
+        let arn = tg.target_group_arn().unwrap_or_default();
+        items.push(Item { kind: "target_group", id: arn.into(), owner: owner(arn) });
+    }
+    Ok(lb_owners)
+}
+
+async fn waf(c: &aws_sdk_wafv2::Client, items: &mut Vec<Item>) -> Result<()> {
+    for a in c.list_web_acls().scope(aws_sdk_wafv2::types::Scope::Regional).send().await?.web_acls() {
+        let arn = a.arn().unwrap_or_default();
+        let tags = c.list_tags_for_resource().resource_arn(arn).send().await?;
+        let owner = tags
+            .tag_info_for_resource()
+            .and_then(|t| t.tag_list().iter().find(|t| t.key() == OWNER_UID))
+            .map(|t| t.value().to_string());
+        items.push(Item { kind: "web_acl", id: arn.into(), owner });
+    }
+    Ok(())
+}
+
+async fn shield(
+    c: &aws_sdk_shield::Client,
+    lb_owners: &HashMap<String, Option<String>>,
+    items: &mut Vec<Item>,
+) -> Result<()> {
+    for p in c.list_protections().send().await?.protections() {
+        let owner = p.resource_arn().and_then(|a| lb_owners.get(a).cloned().flatten());
+        items.push(Item { kind: "shield_protection", id: p.id().unwrap_or_default().into(), owner });
+    }
+    Ok(())
+}
+
+async fn route53(c: &aws_sdk_route53::Client, items: &mut Vec<Item>) -> Result<()> {
+    let checks = c.list_health_checks().max_items(1000).send().await?.health_checks().to_vec();
+    for h in &checks {
+        let tags = c
+            .list_tags_for_resource()
+            .resource_type(aws_sdk_route53::types::TagResourceType::Healthcheck)
+            .resource_id(h.id())
+            .send()
+            .await?;
+        let tagged = tags
+            .resource_tag_set()
+            .and_then(|t| t.tags().iter().find(|t| t.key() == Some(OWNER_UID)))
+            .and_then(|t| t.value())
+            .map(str::to_string);
+        // The controller's caller references are "<owner UID>-<hash>[-<nanos>]"; a UID is 36 characters.
+        let by_reference = h.caller_reference().get(..36).filter(|u| u.matches('-').count() == 4).map(str::to_string);
+        items.push(Item { kind: "health_check", id: h.id().into(), owner: tagged.or(by_reference) });
+    }
+    for z in c.list_hosted_zones().send().await?.hosted_zones() {
+        let records = c.list_resource_record_sets().hosted_zone_id(z.id()).send().await?;
+        for r in records.resource_record_sets() {
+            if matches!(r.r#type().as_str(), "NS" | "SOA") {
+                continue;
+            }
+            let id = format!("{} {} {} {}", z.name(), r.name(), r.r#type().as_str(), r.set_identifier().unwrap_or(""));
+            items.push(Item { kind: "dns_record", id, owner: None });
+        }
+    }
+    Ok(())
+}
