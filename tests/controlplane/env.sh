@@ -151,13 +151,7 @@ EOF
 }
 
 fail_up() {
-  local msg="$1" log="${2:-}"
-  echo "env.sh: $msg" >&2
-  if [[ -n "$log" && -f "$log" ]]; then
-    echo "---- last lines of $log ----" >&2
-    tail -n 25 "$log" >&2
-    echo "----" >&2
-  fi
+  report_failure env.sh "$1" "${2:-}"
   stop_all 3 >/dev/null
   exit 1
 }
@@ -178,15 +172,7 @@ start_once() {
     k8s_dir "$k8s_dir" etcd_bin "$etcd_bin" >"$dir/ports"
 
   rm -rf "$dir/etcd"
-  # Peer URLs are given explicitly so etcd's defaults (localhost:2380) never clash with
-  # another environment or a system etcd. The data is thrown away at `down`, so fsync is
-  # skipped: it makes every write wait for the disk.
-  launch etcd "$etcd_bin" --name securecart-test --data-dir "$dir/etcd" --unsafe-no-fsync \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" \
-    --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-    --initial-cluster "securecart-test=http://127.0.0.1:$etcd_peer_port"
+  launch_etcd "$etcd_bin" securecart-test "$dir/etcd" "$etcd_port" "$etcd_peer_port"
 
   launch moto "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port"
 

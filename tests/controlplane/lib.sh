@@ -63,6 +63,28 @@ launch() {
   disown "$!"
 }
 
+# etcd on loopback for one apiserver. Peer URLs are given explicitly so etcd's defaults
+# (localhost:2380) never clash with another environment or a system etcd. The data is thrown
+# away at `down`, so fsync is skipped: it makes every write wait for the disk.
+#   launch_etcd BINARY NAME DATA_DIR CLIENT_PORT PEER_PORT
+launch_etcd() {
+  local bin="$1" name="$2" data="$3" client="http://127.0.0.1:$4" peer="http://127.0.0.1:$5"
+  launch etcd "$bin" --name "$name" --data-dir "$data" --unsafe-no-fsync \
+    --listen-client-urls "$client" --advertise-client-urls "$client" \
+    --listen-peer-urls "$peer" --initial-advertise-peer-urls "$peer" --initial-cluster "$name=$peer"
+}
+
+# A failed start's reason on stderr, with the end of the log that explains it.
+#   report_failure PREFIX MESSAGE [LOG]
+report_failure() {
+  echo "$1: $2" >&2
+  if [[ -n "${3:-}" && -f "$3" ]]; then
+    echo "---- last lines of $3 ----" >&2
+    tail -n 30 "$3" >&2
+    echo "----" >&2
+  fi
+}
+
 # N distinct free ports on ADDR (default loopback), chosen by the kernel. All sockets are held
 # open together so they differ from one another; a race with another program is caught at start.
 free_ports() {

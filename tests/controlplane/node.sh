@@ -262,13 +262,7 @@ EOF
 }
 
 fail_up() {
-  local msg="$1" log="${2:-}"
-  echo "node.sh: $msg" >&2
-  if [[ -n "$log" && -f "$log" ]]; then
-    echo "---- last lines of $log ----" >&2
-    tail -n 30 "$log" >&2
-    echo "----" >&2
-  fi
+  report_failure node.sh "$1" "${2:-}"
   echo "node.sh: tearing down what was started" >&2
   teardown >&2 || true
   exit 1
@@ -300,12 +294,7 @@ start_control_plane() {
   read -r moto_port <<<"$(free_ports 1 "$node_ip")"
   printf "%s='%s'\n" moto_port "$moto_port" k8s_dir "$k8s_dir" >"$dir/ports"
   rm -rf "$dir/etcd"
-  launch etcd "$etcd_bin" --name "$node_name" --data-dir "$dir/etcd" --unsafe-no-fsync \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" \
-    --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-    --initial-cluster "$node_name=http://127.0.0.1:$etcd_peer_port"
+  launch_etcd "$etcd_bin" "$node_name" "$dir/etcd" "$etcd_port" "$etcd_peer_port"
   # On the node's address: pods reach it there as they would reach an AWS endpoint.
   launch moto "$venv/bin/moto_server" -H "$node_ip" -p "$moto_port"
   local pki="$dir/pki"
@@ -468,8 +457,7 @@ esac
 dir="$(cd "$dir" && pwd)"
 k8s_dir="" etcd_bin="" pause_archive=""
 if [[ "$action" == up ]]; then
-  k8s_dir="$("$here/build.sh")"
-  [[ "$k8s_dir" == "$("$here/build-node.sh")" ]] || die "build.sh and build-node.sh disagree on the cache"
+  k8s_dir="$("$here/build.sh" kube-apiserver kubectl kubelet kube-proxy kube-scheduler kube-controller-manager)"
   etcd_bin="$("$here/build-etcd.sh")/etcd"
   pause_archive="$("$here/build-pause.sh")"
 else
