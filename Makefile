@@ -3,20 +3,27 @@
 SHELL := bash
 LOCAL := .local
 
-.PHONY: help deps build crds crds-check deploy-check fmt fmt-check clippy unit integration test up down demo bench chaos chaos-short
+.PHONY: help deps build crds crds-check deploy-check fmt fmt-check clippy unit integration node-test test up down demo bench \
+	deps-node image up-node down-node demo-node chaos chaos-short
 
 help:
 	@echo "make demo   start etcd, kube-apiserver, the AWS emulator and the controller; apply examples/"
 	@echo "make down   stop everything 'make up'/'make demo' started"
-	@echo "make test   fmt, clippy, unit tests, CRD staleness, integration tests (what CI runs)"
+	@echo "make test   fmt, clippy, unit tests, CRD staleness, integration and node tests (what CI runs)"
 	@echo "make crds   regenerate crds/ from the Rust types (and their copies in deploy/)"
 	@echo "make deploy-check  lint, render and server-dry-run deploy/ (also part of integration)"
 	@echo "make bench  measure convergence time, AWS call economy, memory and scale (bench/report.md)"
+	@echo "make image  build the operator image (OCI archive in target/image/) without a container engine"
+	@echo "make demo-node  a real single-node cluster; the chart installed from the image; examples/ through its pods"
+	@echo "make down-node  stop that node and undo its changes to the machine"
 	@echo "make chaos  the example set under AWS faults and controller crashes (chaos/report.md);"
 	@echo "            T=trials K=kills FAIL=share failed LOST=share of mutating responses lost EC=seconds"
 
 deps:
 	@tests/controlplane/deps.sh
+
+deps-node:
+	@tests/controlplane/deps-node.sh
 
 build:
 	cargo build --workspace
@@ -44,13 +51,18 @@ clippy:
 	cargo clippy --workspace --all-targets -- -D warnings
 
 unit:
-	cargo test --workspace --exclude securecart-e2e
+	cargo test --workspace --exclude securecart-e2e --exclude securecart-node-e2e
 
 integration: deps
 	tests/run-integration.sh
 
+# The image on a real single-node cluster: Helm and kustomize installs, leader failover,
+# upgrade, uninstall (tests/node). Needs root; one run at a time per machine.
+node-test: deps-node
+	tests/run-node.sh
+
 # The short chaos run joins `make test` once the reconcile engine passes it: SECURECART_CHAOS_TESTS=1.
-test: fmt-check clippy crds-check unit integration $(if $(filter 1,$(SECURECART_CHAOS_TESTS)),chaos-short)
+test: fmt-check clippy crds-check unit integration node-test $(if $(filter 1,$(SECURECART_CHAOS_TESTS)),chaos-short)
 
 up: deps
 	@tests/controlplane/env.sh up $(LOCAL)
@@ -62,6 +74,21 @@ down:
 
 demo: up
 	@examples/demo.sh $(LOCAL)
+
+# The release build for x86_64-unknown-linux-musl in an OCI archive, as deploy/Containerfile builds it.
+image:
+	@deploy/build-image.sh
+
+NODE := .local-node
+up-node: deps-node image
+	@tests/controlplane/node.sh up $(NODE)
+	@tests/controlplane/node.sh import $(NODE) target/image/securecart-operator.oci.tar
+
+down-node:
+	@tests/controlplane/node.sh down $(NODE)
+
+demo-node: up-node
+	@examples/demo-node.sh $(NODE)
 
 bench: deps
 	tests/run-bench.sh

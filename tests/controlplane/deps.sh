@@ -16,30 +16,9 @@ say() { echo "deps.sh: $*"; }
 # python3-venv is needed for the moto venv (Debian splits ensurepip out of python3). etcd
 # is not taken from Debian: bookworm's 3.4.23 lacks what kube-apiserver 1.35 needs for
 # streaming lists (see etcd/go.mod), so build-etcd.sh builds 3.6.5 below.
-packages=(openssl curl python3 python3-venv)
-missing=()
-for p in "${packages[@]}"; do
-  if [[ "$(dpkg-query -W -f='${db:Status-Status}' "$p" 2>/dev/null || true)" != installed ]]; then
-    missing+=("$p")
-  fi
-done
-if ((${#missing[@]} == 0)); then
-  say "apt packages present (${packages[*]})"
-else
-  say "installing apt packages: ${missing[*]}"
-  sudo=()
-  ((EUID == 0)) || sudo=(sudo)
-  # apt's chatter goes to a log that is shown only if the install fails.
-  log="$(mktemp)"
-  trap 'rm -f "$log"' EXIT
-  if ! { "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive apt-get update -q &&
-    "${sudo[@]}" env DEBIAN_FRONTEND=noninteractive \
-      apt-get install -y -q --no-install-recommends "${missing[@]}"; } >"$log" 2>&1; then
-    tail -n 30 "$log" >&2
-    echo "deps.sh: apt-get failed" >&2
-    exit 1
-  fi
-fi
+# shellcheck source=apt.sh
+source "$here/apt.sh"
+apt_ensure openssl curl python3 python3-venv
 
 # --- moto (AWS emulator) ---------------------------------------------------------------
 # A private venv pins the emulator version the tests were written against and keeps it out

@@ -22,6 +22,9 @@ venv="$cache/venv-moto-5.2.5"
 components=(etcd kube-apiserver moto)
 wait_seconds=60
 
+# shellcheck source=lib.sh
+source "$here/lib.sh"
+
 die() { echo "env.sh: $*" >&2; exit 1; }
 say() { echo "env.sh: $*"; }
 
@@ -34,26 +37,6 @@ proc_name() {
     kube-apiserver) echo kube-apiserver ;;
     moto) echo moto_server ;;
   esac
-}
-
-# Prints the pid in a pid file if that process is alive and is the one the file recorded:
-# it must have started at most 60 s before the file was written, so a recycled pid is never
-# taken for it.
-recorded_pid() {
-  local file="$1" pid btime ticks start written
-  [[ -f "$file" ]] || return 1
-  pid="$(<"$file")"
-  [[ "$pid" =~ ^[0-9]+$ ]] || return 1
-  kill -0 "$pid" 2>/dev/null || return 1
-  btime="$(awk '$1 == "btime" {print $2}' /proc/stat)"
-  # Field 22 of /proc/PID/stat is the start time in clock ticks after boot; the fields are
-  # counted after the ")" closing the command name, which may itself contain spaces.
-  ticks="$(sed 's/.*) //' "/proc/$pid/stat" 2>/dev/null | awk '{print $20}')" || return 1
-  [[ -n "$ticks" ]] || return 1
-  start=$((btime + ticks / $(getconf CLK_TCK)))
-  written="$(stat -c %Y "$file")"
-  ((start <= written + 1 && start >= written - 60)) || return 1
-  echo "$pid"
 }
 
 # Prints the pid of one of our components if it is alive and really that program.
@@ -107,34 +90,6 @@ is_up() {
 }
 
 # --- stopping --------------------------------------------------------------------------------
-# TERM, up to $grace seconds to exit, then KILL. Each component was started with setsid, so
-# it leads its own process group: signalling the group also reaches any child it spawned.
-stop_pids() {
-  local grace="$1" pid alive deadline
-  shift
-  deadline=$((SECONDS + grace))
-  for pid in "$@"; do kill -TERM -- "-$pid" 2>/dev/null || kill -TERM "$pid" 2>/dev/null || true; done
-  while ((SECONDS < deadline)); do
-    alive=0
-    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    ((alive)) || return 0
-    sleep 0.1
-  done
-  for pid in "$@"; do
-    if kill -0 "$pid" 2>/dev/null; then
-      echo "env.sh: pid $pid ignored TERM for ${grace}s; killing it" >&2
-      kill -KILL -- "-$pid" 2>/dev/null || kill -KILL "$pid" 2>/dev/null || true
-    fi
-  done
-  # KILL is asynchronous; they are not our children after a re-run, so poll instead of wait.
-  for _ in $(seq 50); do
-    alive=0
-    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
-    ((alive)) || return 0
-    sleep 0.1
-  done
-}
-
 # Stops every process recorded in DIR/pids and prints how many it stopped. Clients of the
 # apiserver recorded there by other scripts (the controller) go first, so they do not log
 # errors against a vanishing apiserver; the apiserver goes before etcd: on TERM it still
@@ -161,20 +116,6 @@ stop_all() {
 }
 
 # --- starting --------------------------------------------------------------------------------
-# Distinct free loopback ports, chosen by the kernel. All sockets are held open together so
-# the four are different from one another; a race with another program is caught at start.
-free_ports() {
-  python3 - "$1" <<'EOF'
-import socket, sys
-socks = []
-for _ in range(int(sys.argv[1])):
-    s = socket.socket()
-    s.bind(("127.0.0.1", 0))
-    socks.append(s)
-print(" ".join(str(s.getsockname()[1]) for s in socks))
-EOF
-}
-
 gen_pki() {
   local pki="$dir/pki"
   rm -rf "$pki"
@@ -184,61 +125,13 @@ gen_pki() {
     umask 077
     # A private CA signs both the serving certificate and the admin client certificate;
     # kube-apiserver trusts it for client auth (--client-ca-file).
-    openssl req -x509 -new -nodes -newkey rsa:2048 -keyout ca.key -out ca.crt -days 365 \
-      -subj "/CN=securecart-test-ca" \
-      -addext "basicConstraints=critical,CA:TRUE" \
-      -addext "keyUsage=critical,keyCertSign,cRLSign" 2>/dev/null
-    sign() { # name subject extensions
-      openssl req -new -nodes -newkey rsa:2048 -keyout "$1.key" -out "$1.csr" -subj "$2" 2>/dev/null
-      printf '%s\n' "$3" >"$1.ext"
-      openssl x509 -req -in "$1.csr" -CA ca.crt -CAkey ca.key -days 365 \
-        -set_serial "0x$(openssl rand -hex 16)" -extfile "$1.ext" -out "$1.crt" 2>/dev/null
-      rm -f "$1.csr" "$1.ext"
-    }
+    pki_ca
     # 10.0.0.1 is the first address of --service-cluster-ip-range, the `kubernetes` service.
-    sign apiserver "/CN=kube-apiserver" "$(printf '%s\n' \
-      "basicConstraints=critical,CA:FALSE" \
-      "keyUsage=critical,digitalSignature,keyEncipherment" \
-      "extendedKeyUsage=serverAuth" \
-      "subjectAltName=IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc")"
+    pki_sign apiserver "/CN=kube-apiserver" serverAuth \
+      "IP:127.0.0.1,DNS:localhost,IP:10.0.0.1,DNS:kubernetes,DNS:kubernetes.default,DNS:kubernetes.default.svc"
     # Group system:masters is bound to cluster-admin by the bootstrap RBAC policy.
-    sign admin "/O=system:masters/CN=admin" "$(printf '%s\n' \
-      "basicConstraints=critical,CA:FALSE" \
-      "keyUsage=critical,digitalSignature,keyEncipherment" \
-      "extendedKeyUsage=clientAuth")"
-    # Service-account tokens are signed with this RSA key and verified with its public half.
-    openssl genpkey -algorithm RSA -pkeyopt rsa_keygen_bits:2048 -out sa.key 2>/dev/null
-    openssl pkey -in sa.key -pubout -out sa.pub
-  )
-}
-
-write_kubeconfig() {
-  local b64ca b64crt b64key
-  b64ca="$(base64 -w0 <"$dir/pki/ca.crt")"
-  b64crt="$(base64 -w0 <"$dir/pki/admin.crt")"
-  b64key="$(base64 -w0 <"$dir/pki/admin.key")"
-  (
-    umask 077
-    cat >"$dir/kubeconfig" <<EOF
-apiVersion: v1
-kind: Config
-clusters:
-- name: securecart-test
-  cluster:
-    server: https://127.0.0.1:$apiserver_port
-    certificate-authority-data: $b64ca
-users:
-- name: admin
-  user:
-    client-certificate-data: $b64crt
-    client-key-data: $b64key
-contexts:
-- name: securecart-test
-  context:
-    cluster: securecart-test
-    user: admin
-current-context: securecart-test
-EOF
+    pki_sign admin "/O=system:masters/CN=admin" clientAuth
+    pki_service_account_keys
   )
 }
 
@@ -259,27 +152,8 @@ esac
 EOF
 }
 
-# Starts one component detached: setsid puts it in its own session, so it has no controlling
-# terminal (no SIGHUP when the calling shell goes) and its pid is also its process group.
-# Without job control the background child is not a group leader, so setsid execs in place
-# and $! is the component's own pid. fd 9 (the DIR lock) is closed so it is not inherited.
-launch() {
-  local name="$1"
-  shift
-  setsid "$@" </dev/null >"$dir/logs/$name.log" 2>&1 9>&- &
-  echo "$!" >"$dir/pids/$name.pid"
-  # Not this shell's job any more: no "Killed" notice if a failed start has to kill it.
-  disown "$!"
-}
-
 fail_up() {
-  local msg="$1" log="${2:-}"
-  echo "env.sh: $msg" >&2
-  if [[ -n "$log" && -f "$log" ]]; then
-    echo "---- last lines of $log ----" >&2
-    tail -n 25 "$log" >&2
-    echo "----" >&2
-  fi
+  report_failure env.sh "$1" "${2:-}"
   stop_all 3 >/dev/null
   exit 1
 }
@@ -300,15 +174,7 @@ start_once() {
     k8s_dir "$k8s_dir" etcd_bin "$etcd_bin" >"$dir/ports"
 
   rm -rf "$dir/etcd"
-  # Peer URLs are given explicitly so etcd's defaults (localhost:2380) never clash with
-  # another environment or a system etcd. The data is thrown away at `down`, so fsync is
-  # skipped: it makes every write wait for the disk.
-  launch etcd "$etcd_bin" --name securecart-test --data-dir "$dir/etcd" --unsafe-no-fsync \
-    --listen-client-urls "http://127.0.0.1:$etcd_port" \
-    --advertise-client-urls "http://127.0.0.1:$etcd_port" \
-    --listen-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-    --initial-advertise-peer-urls "http://127.0.0.1:$etcd_peer_port" \
-    --initial-cluster "securecart-test=http://127.0.0.1:$etcd_peer_port"
+  launch_etcd "$etcd_bin" securecart-test "$dir/etcd" "$etcd_port" "$etcd_peer_port"
 
   launch moto "$venv/bin/moto_server" -H 127.0.0.1 -p "$moto_port"
 
@@ -397,7 +263,8 @@ cmd_up() {
   local attempt
   for attempt in 1 2 3; do
     start_once
-    write_kubeconfig
+    write_kubeconfig "$dir/kubeconfig" "https://127.0.0.1:$apiserver_port" \
+      "$dir/pki/ca.crt" "$dir/pki/admin.crt" "$dir/pki/admin.key"
     # Give a lost port race a moment to show before deciding to retry with new ports.
     sleep 0.5
     if port_clash; then

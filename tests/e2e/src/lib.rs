@@ -345,32 +345,7 @@ impl TestEnv {
 
     /// Resources in this test's region tagged with the owner's UID, by kind.
     pub async fn owned(&self, uid: &str) -> Result<Owned> {
-        let f = || Filter::builder().name(format!("tag:{OWNER_UID}")).values(uid).build();
-        let vpcs = self.ec2.describe_vpcs().filters(f()).send().await?;
-        let subnets = self.ec2.describe_subnets().filters(f()).send().await?;
-        let igws = self.ec2.describe_internet_gateways().filters(f()).send().await?;
-        let tables = self.ec2.describe_route_tables().filters(f()).send().await?;
-        // The emulator ignores NAT gateway filters; filter on tags here as the controller does.
-        let nats = self.ec2.describe_nat_gateways().send().await?;
-        let addresses = self.ec2.describe_addresses().filters(f()).send().await?;
-        let flow_logs = self.ec2.describe_flow_logs().filter(f()).send().await?;
-        let has_uid = |tags: &[aws_sdk_ec2::types::Tag]| {
-            tags.iter().any(|t| t.key() == Some(OWNER_UID) && t.value() == Some(uid))
-        };
-        Ok(Owned {
-            vpcs: vpcs.vpcs().to_vec(),
-            subnets: subnets.subnets().to_vec(),
-            internet_gateways: igws.internet_gateways().to_vec(),
-            route_tables: tables.route_tables().to_vec(),
-            nat_gateways: nats
-                .nat_gateways()
-                .iter()
-                .filter(|n| has_uid(n.tags()) && n.state().is_some_and(|s| s.as_str() != "deleted"))
-                .cloned()
-                .collect(),
-            addresses: addresses.addresses().to_vec(),
-            flow_logs: flow_logs.flow_logs().to_vec(),
-        })
+        Owned::read(&self.ec2, uid).await
     }
 
     /// Events recorded on an object, as (reason, note) pairs.
@@ -591,6 +566,36 @@ pub struct Owned {
 }
 
 impl Owned {
+    /// Resources in the client's region tagged with the owner's UID, by kind.
+    pub async fn read(ec2: &aws_sdk_ec2::Client, uid: &str) -> Result<Owned> {
+        let f = || Filter::builder().name(format!("tag:{OWNER_UID}")).values(uid).build();
+        let vpcs = ec2.describe_vpcs().filters(f()).send().await?;
+        let subnets = ec2.describe_subnets().filters(f()).send().await?;
+        let igws = ec2.describe_internet_gateways().filters(f()).send().await?;
+        let tables = ec2.describe_route_tables().filters(f()).send().await?;
+        // The emulator ignores NAT gateway filters; filter on tags here as the controller does.
+        let nats = ec2.describe_nat_gateways().send().await?;
+        let addresses = ec2.describe_addresses().filters(f()).send().await?;
+        let flow_logs = ec2.describe_flow_logs().filter(f()).send().await?;
+        let has_uid = |tags: &[aws_sdk_ec2::types::Tag]| {
+            tags.iter().any(|t| t.key() == Some(OWNER_UID) && t.value() == Some(uid))
+        };
+        Ok(Owned {
+            vpcs: vpcs.vpcs().to_vec(),
+            subnets: subnets.subnets().to_vec(),
+            internet_gateways: igws.internet_gateways().to_vec(),
+            route_tables: tables.route_tables().to_vec(),
+            nat_gateways: nats
+                .nat_gateways()
+                .iter()
+                .filter(|n| has_uid(n.tags()) && n.state().is_some_and(|s| s.as_str() != "deleted"))
+                .cloned()
+                .collect(),
+            addresses: addresses.addresses().to_vec(),
+            flow_logs: flow_logs.flow_logs().to_vec(),
+        })
+    }
+
     pub fn total(&self) -> usize {
         self.vpcs.len()
             + self.subnets.len()
@@ -651,9 +656,14 @@ where
 }
 
 async fn http_get(port: u16, path: &str) -> Result<String> {
+    http_get_at(&format!("127.0.0.1:{port}"), path).await
+}
+
+/// GET `path` from `authority` (host:port) over plain HTTP; the body of a 200 answer.
+pub async fn http_get_at(authority: &str, path: &str) -> Result<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
-    let mut stream = tokio::net::TcpStream::connect(("127.0.0.1", port)).await?;
-    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: 127.0.0.1\r\n\r\n").as_bytes()).await?;
+    let mut stream = tokio::net::TcpStream::connect(authority).await?;
+    stream.write_all(format!("GET {path} HTTP/1.0\r\nHost: {authority}\r\n\r\n").as_bytes()).await?;
     let mut buf = String::new();
     stream.read_to_string(&mut buf).await?;
     let (head, body) = buf.split_once("\r\n\r\n").context("malformed HTTP response")?;
