@@ -14,8 +14,8 @@ use k8s_openapi::api::coordination::v1::Lease;
 use k8s_openapi::api::core::v1::Pod;
 use kube::api::{Api, ApiResource, DynamicObject, ListParams};
 use kube::{Client, ResourceExt};
+use securecart_api::VpcTier;
 use securecart_api::tags::OWNER_UID;
-use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
 use securecart_e2e::{LoadBalancingClients, Owned, aws_config, env, http_get_at, sum_metric, wait_for};
 
 pub use securecart_e2e::Result;
@@ -257,7 +257,7 @@ impl Node {
     /// Waits until every example object is Ready=True at its current generation (so each change
     /// made to it has been reconciled), and there are as many as examples/ defines.
     pub async fn wait_examples_ready(&self, timeout: Duration) -> Result<()> {
-        let expected = example_files(&self.root)?;
+        let expected = example_objects(&self.root)?;
         let not_ready = std::sync::Mutex::new(Vec::new());
         let not_ready = &not_ready;
         let result = wait_for("every example Ready at its generation", timeout, || async move {
@@ -297,6 +297,8 @@ impl Node {
                 .iter()
                 .filter(|v| v.state().is_some_and(|s| !s.as_str().eq_ignore_ascii_case("deleted")))
                 .count();
+            let hub = securecart_e2e::transit::hub_owned(&self.ec2, &e.uid).await?;
+            let peerings = securecart_e2e::transit::peering_connections(&self.ec2, &e.uid).await?;
             let counts = BTreeMap::from([
                 ("vpcs", ec2.vpcs.len()),
                 ("subnets", ec2.subnets.len()),
@@ -311,6 +313,8 @@ impl Node {
                 ("security groups", lb.security_groups.len()),
                 ("web ACLs", lb.web_acls.len()),
                 ("health checks", lb.health_checks.len()),
+                ("transit gateway parts", hub.total()),
+                ("peering connections", peerings.len()),
             ]);
             inventory.insert(e.key.clone(), counts);
         }
@@ -362,22 +366,33 @@ pub fn pod_image(pod: &Pod) -> Option<&str> {
     pod.spec.as_ref()?.containers.first().map(|c| c.image.as_deref().unwrap_or_default())
 }
 
-fn example_kinds() -> [ApiResource; 3] {
-    [
-        ApiResource::erase::<VpcTier>(&()),
-        ApiResource::erase::<PrivateEndpoint>(&()),
-        ApiResource::erase::<LoadBalancerPolicy>(&()),
-    ]
+/// Every kind the operator serves (examples/ may hold any of them).
+fn example_kinds() -> Vec<ApiResource> {
+    securecart_api::kinds::crds()
+        .into_iter()
+        .map(|crd| {
+            let version = crd.spec.versions.first().map(|v| v.name.clone()).unwrap_or_default();
+            ApiResource {
+                api_version: format!("{}/{version}", crd.spec.group),
+                group: crd.spec.group,
+                version,
+                kind: crd.spec.names.kind,
+                plural: crd.spec.names.plural,
+            }
+        })
+        .collect()
 }
 
-/// How many objects examples/ defines: one per file named after its kind.
-fn example_files(root: &Path) -> Result<usize> {
+/// How many objects of the operator's kinds examples/ defines (a file may hold several).
+fn example_objects(root: &Path) -> Result<usize> {
+    let kinds: Vec<String> =
+        securecart_api::kinds::names().into_iter().map(|(kind, _)| format!("kind: {kind}")).collect();
     let mut count = 0;
     for entry in std::fs::read_dir(root.join("examples"))? {
-        let name = entry?.file_name().to_string_lossy().into_owned();
-        let kind = ["vpctier-", "privateendpoint-", "loadbalancerpolicy-"].iter().any(|p| name.starts_with(p));
-        if kind && name.ends_with(".yaml") {
-            count += 1;
+        let path = entry?.path();
+        if path.extension().is_some_and(|e| e == "yaml") {
+            let text = std::fs::read_to_string(&path)?;
+            count += text.lines().filter(|l| kinds.iter().any(|k| l.trim_end() == k)).count();
         }
     }
     Ok(count)
