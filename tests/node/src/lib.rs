@@ -313,6 +313,7 @@ impl Node {
                 ("security groups", lb.security_groups.len()),
                 ("web ACLs", lb.web_acls.len()),
                 ("health checks", lb.health_checks.len()),
+                ("transit gateways", hub.transit_gateways.len()),
                 ("transit gateway parts", hub.total()),
                 ("peering connections", peerings.len()),
             ]);
