@@ -69,7 +69,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
             Ok(d) => d,
             Err(invalid) => return r.invalid(invalid).await,
         };
-        known.extend(obj.inventory(&owner, &observed));
+        remember(&mut known, obj.inventory(&owner, &observed));
         let pcx = PlanContext { owner: &owner, known: &known, in_use: &in_use };
         let planned = obj.plan(Some(&desired), &pcx, &observed);
         // While a create's outcome is unknown and AWS may not show it yet, nothing is created.
@@ -92,7 +92,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
             // Durable before the first call: the region, the zones, and what is about to be made.
             let fields = obj.status_fields(&facts, &desired, &observed, &r.conditions(), &now);
             let message = format!("applying {} changes", planned.plan.steps.len());
-            let inventory = obj.inventory(&owner, &observed);
+            let inventory = known_first(obj.inventory(&owner, &observed), &known);
             r.write(&Report::progressing(message), Some(fields), Some(inventory), Some(recorded.clone())).await?;
         }
         ctx.aws.record_change(&owner.uid).await;
@@ -115,7 +115,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
         }
         if let Some(error) = execution.error().cloned() {
             let fields = obj.status_fields(&facts, &desired, &observed, &r.conditions(), &intent::now());
-            let inventory = obj.inventory(&owner, &observed);
+            let inventory = known_first(obj.inventory(&owner, &observed), &known);
             if error.code == "DependencyViolation" {
                 // Something still uses what is being removed (a load balancer's interfaces in a
                 // leaving subnet): that is sequencing, not failure.
@@ -132,7 +132,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
 
     let now = intent::now();
     let fields = obj.status_fields(&facts, &desired, &observed, &r.conditions(), &now);
-    let inventory = obj.inventory(&owner, &observed);
+    let inventory = known_first(obj.inventory(&owner, &observed), &known);
     let pending = plan.steps.len();
     let readiness = if !intents.is_empty() {
         let components: Vec<&str> = intents.iter().map(|i| i.component.as_str()).collect();
@@ -163,6 +163,33 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
     }))
 }
 
+/// Adds the IDs `observed` holds to `known`. An ID already known and still there stays (the
+/// status named it: between duplicates it is the one kept), and where duplicates exist and none
+/// is known, none is chosen here: the planner's tie-break (what dependents use, then the oldest)
+/// decides.
+fn remember(known: &mut Known, inventory: Vec<(String, String)>) {
+    let mut by_component: BTreeMap<String, Vec<String>> = BTreeMap::new();
+    for (component, id) in inventory {
+        by_component.entry(component).or_default().push(id);
+    }
+    for (component, ids) in by_component {
+        if known.get(&component).is_some_and(|k| ids.contains(k)) {
+            continue;
+        }
+        match ids.as_slice() {
+            [only] => known.insert(component, only.clone()),
+            _ => known.remove(&component),
+        };
+    }
+}
+
+/// The inventory with the known ID of each component before its duplicates, so the status
+/// names it first and the next reconcile knows it again.
+fn known_first(mut inventory: Vec<(String, String)>, known: &Known) -> Vec<(String, String)> {
+    inventory.sort_by_key(|(component, id)| known.get(component) != Some(id));
+    inventory
+}
+
 /// The report for an execution that failed.
 fn report_for(error: &securecart_aws::AwsError) -> Report {
     let why = if error.is_terminal() { reason::AWS_REJECTED } else { reason::AWS_ERROR };
@@ -179,4 +206,32 @@ fn in_use_of<K: Kind>(hub: &Hub, obj: &K) -> InUse {
         }
     }
     in_use
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn inventory(items: &[(&str, &str)]) -> Vec<(String, String)> {
+        items.iter().map(|(c, id)| (c.to_string(), id.to_string())).collect()
+    }
+
+    #[test]
+    fn a_known_id_survives_a_duplicate_whatever_the_order() {
+        for order in [[("igw", "igw-0aaa"), ("igw", "igw-0fff")], [("igw", "igw-0fff"), ("igw", "igw-0aaa")]] {
+            let mut known = Known::from([("igw".to_string(), "igw-0fff".to_string())]);
+            remember(&mut known, inventory(&order));
+            assert_eq!(known["igw"], "igw-0fff", "the status-named gateway stays named");
+        }
+    }
+
+    #[test]
+    fn unknown_duplicates_are_left_to_the_planner_and_single_ids_are_learned() {
+        let mut known = Known::from([("igw".to_string(), "igw-gone".to_string())]);
+        remember(&mut known, inventory(&[("igw", "igw-1"), ("igw", "igw-2"), ("vpc", "vpc-1")]));
+        assert_eq!(known.get("igw"), None, "no gateway is picked between two unknown ones");
+        assert_eq!(known["vpc"], "vpc-1");
+        remember(&mut known, inventory(&[("igw", "igw-2"), ("vpc", "vpc-1")]));
+        assert_eq!(known["igw"], "igw-2");
+    }
 }

@@ -42,8 +42,14 @@ impl<'a, K: Kind> Reporter<'a, K> {
     }
 
     /// What the status records the object owns, by component.
+    /// The IDs the status names, by component; where it lists duplicates, the first (the one
+    /// the last reconcile knew).
     pub fn known(&self) -> Known {
-        self.current.iter().flat_map(|s| s.resources()).map(|r| (r.component.clone(), r.id.clone())).collect()
+        let mut known = Known::new();
+        for r in self.current.iter().flat_map(|s| s.resources()) {
+            known.entry(r.component.clone()).or_insert_with(|| r.id.clone());
+        }
+        known
     }
 
     /// The conditions the status holds now (per-part conditions keep their transition times).
@@ -85,7 +91,8 @@ impl<'a, K: Kind> Reporter<'a, K> {
         if let Some(inventory) = inventory {
             let mut resources: Vec<OwnedResource> =
                 inventory.into_iter().map(|(component, id)| OwnedResource { component, id }).collect();
-            resources.sort();
+            // By component, in the given order within one: duplicates after the known ID.
+            resources.sort_by(|a, b| a.component.cmp(&b.component));
             resources.dedup();
             *next.resources_mut() = resources;
         }
