@@ -1,8 +1,9 @@
 //! Integration-test harness. `tests/run-integration.sh` starts a real etcd + kube-apiserver and
 //! the AWS emulator, then runs these tests with their addresses in the environment. Each test
-//! gets its own namespace, its own AWS region in the emulator and its own controller process
-//! (the real binary), so tests run in parallel without seeing each other; AWS state is checked
-//! through the AWS API, never through the controller's status.
+//! gets its own namespace, its own AWS account in the emulator (assumed through STS, as a test
+//! in a real organization would use an account of its own) and its own controller process (the
+//! real binary), so tests run in parallel without seeing each other whatever regions they use;
+//! AWS state is checked through the AWS API, never through the controller's status.
 
 use std::collections::BTreeMap;
 use std::future::Future;
@@ -27,11 +28,14 @@ pub use anyhow::Result;
 pub mod faults;
 pub mod transit;
 
-/// A test's world: namespace, region, controller and clients.
+/// A test's world: namespace, AWS account and region, controller and clients.
 pub struct TestEnv {
     pub name: String,
     pub namespace: String,
     pub region: String,
+    /// The test's own AWS account: its controller and its clients act in it.
+    pub account: String,
+    credentials: aws_sdk_ec2::config::Credentials,
     pub client: Client,
     pub ec2: aws_sdk_ec2::Client,
     controller: Option<Child>,
@@ -64,8 +68,8 @@ pub fn log_dir() -> PathBuf {
 }
 
 impl TestEnv {
-    /// Creates the namespace and starts a controller watching only it. `region` must be unique
-    /// to the test: the emulator keeps state per region.
+    /// Creates the namespace and the test's AWS account, and starts a controller watching only
+    /// the namespace and acting in the account.
     pub async fn start(name: &str, region: &str) -> Result<Self> {
         Self::start_with(name, region, None, false).await
     }
@@ -101,19 +105,47 @@ impl TestEnv {
             Err(kube::Error::Api(e)) if e.code == 409 => {}
             Err(e) => return Err(e.into()),
         }
-        let config = aws_config(region).await;
+        let (account, credentials) = test_account(name).await?;
+        let config = with_credentials(aws_config(region).await, &credentials);
+        let controller_env = vec![
+            ("AWS_ACCESS_KEY_ID".to_string(), credentials.access_key_id().to_string()),
+            ("AWS_SECRET_ACCESS_KEY".to_string(), credentials.secret_access_key().to_string()),
+            ("AWS_SESSION_TOKEN".to_string(), credentials.session_token().unwrap_or_default().to_string()),
+        ];
         Ok(Self {
             name: name.into(),
             region: region.into(),
+            account,
+            credentials,
             client,
             ec2: aws_sdk_ec2::Client::new(&config),
             controller: None,
             metrics_port: 0,
             controller_args: ["--resync-seconds", "3", "--progress-seconds", "1"].map(String::from).to_vec(),
             watch_namespace: Some(namespace.clone()),
-            controller_env: Vec::new(),
+            controller_env,
             namespace,
         })
+    }
+
+    /// The SDK configuration for `region` in the test's account.
+    pub async fn aws_config(&self, region: &str) -> aws_config::SdkConfig {
+        with_credentials(aws_config(region).await, &self.credentials)
+    }
+
+    /// An EC2 client for `region` in the test's account.
+    pub async fn ec2_in(&self, region: &str) -> aws_sdk_ec2::Client {
+        aws_sdk_ec2::Client::new(&self.aws_config(region).await)
+    }
+
+    /// Requests an ACM certificate in the test's account (an HTTPS listener needs one there).
+    pub async fn request_certificate(&self, region: &str, domain: &str) -> Result<String> {
+        request_certificate_as(self.credentials.access_key_id(), region, domain).await
+    }
+
+    /// Creates an S3 bucket in the test's account (flow logs need one there).
+    pub async fn create_bucket(&self, bucket: &str) -> Result<()> {
+        create_emulator_bucket_as(self.credentials.access_key_id(), bucket).await
     }
 
     /// Starts (or restarts) the test's own controller process.
@@ -318,8 +350,8 @@ impl TestEnv {
 
     /// Clients for load balancing checks: ELBv2 and WAFv2 in `region`, Route 53 and Shield global.
     pub async fn load_balancing_clients(&self, region: &str) -> LoadBalancingClients {
-        let regional = aws_config(region).await;
-        let global = aws_config("us-east-1").await;
+        let regional = self.aws_config(region).await;
+        let global = self.aws_config("us-east-1").await;
         LoadBalancingClients {
             elb: aws_sdk_elasticloadbalancingv2::Client::new(&regional),
             waf: aws_sdk_wafv2::Client::new(&regional),
@@ -401,6 +433,41 @@ impl ControllerProcess {
         self.child.wait().await?;
         Ok(())
     }
+}
+
+/// The test's own account: a 12-digit ID derived from its name (never the emulator's default
+/// account, which the bench and the chaos runner use), and credentials in it from STS
+/// AssumeRole, which the emulator answers for the role's account.
+async fn test_account(name: &str) -> Result<(String, aws_sdk_ec2::config::Credentials)> {
+    let digest = name.bytes().fold(0xcbf2_9ce4_8422_2325u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x100_0000_01b3));
+    let account = format!("4{:011}", digest % 100_000_000_000);
+    let sts = aws_sdk_sts::Client::new(&aws_config("us-east-1").await);
+    let assumed = sts
+        .assume_role()
+        .role_arn(format!("arn:aws:iam::{account}:role/securecart-e2e"))
+        .role_session_name(format!("e2e-{}", name.chars().take(40).collect::<String>()))
+        .send()
+        .await
+        .with_context(|| format!("assuming a role in the test's account {account}"))?;
+    let c = assumed.credentials().context("AssumeRole returned no credentials")?;
+    let credentials = aws_sdk_ec2::config::Credentials::new(
+        c.access_key_id(),
+        c.secret_access_key(),
+        Some(c.session_token().to_string()),
+        None,
+        "securecart-e2e",
+    );
+    Ok((account, credentials))
+}
+
+fn with_credentials(
+    config: aws_config::SdkConfig,
+    credentials: &aws_sdk_ec2::config::Credentials,
+) -> aws_config::SdkConfig {
+    config
+        .to_builder()
+        .credentials_provider(aws_types::sdk_config::SharedCredentialsProvider::new(credentials.clone()))
+        .build()
 }
 
 pub async fn aws_config(region: &str) -> aws_config::SdkConfig {
@@ -530,9 +597,16 @@ impl LoadBalancingClients {
     }
 }
 
-/// Requests an ACM certificate in the emulator (an HTTPS listener needs one that exists there)
-/// with a plain JSON request: the operator never calls ACM, so the tests carry no ACM SDK.
+/// Requests an ACM certificate in the emulator's default account; see
+/// [`TestEnv::request_certificate`].
 pub async fn request_certificate(region: &str, domain: &str) -> Result<String> {
+    request_certificate_as("testing", region, domain).await
+}
+
+/// Requests an ACM certificate in the emulator (an HTTPS listener needs one that exists there)
+/// with a plain JSON request, in the account of `access_key_id`: the operator never calls ACM,
+/// so the tests carry no ACM SDK.
+async fn request_certificate_as(access_key_id: &str, region: &str, domain: &str) -> Result<String> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let endpoint = env("AWS_ENDPOINT_URL")?;
     let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
@@ -540,7 +614,7 @@ pub async fn request_certificate(region: &str, domain: &str) -> Result<String> {
     let request = format!(
         "POST / HTTP/1.0\r\nHost: {authority}\r\nContent-Type: application/x-amz-json-1.1\r\n\
          X-Amz-Target: CertificateManager.RequestCertificate\r\n\
-         Authorization: AWS4-HMAC-SHA256 Credential=testing/20260101/{region}/acm/aws4_request, SignedHeaders=host, Signature=0\r\n\
+         Authorization: AWS4-HMAC-SHA256 Credential={access_key_id}/20260101/{region}/acm/aws4_request, SignedHeaders=host, Signature=0\r\n\
          Content-Length: {}\r\n\r\n{body}",
         body.len()
     );
@@ -685,12 +759,23 @@ pub fn sum_metric(text: &str, name: &str, labels: &[(&str, &str)]) -> u64 {
 /// Creates an S3 bucket in the emulator (flow logs to S3 need one), with a plain HTTP request:
 /// the emulator does not check signatures, and the operator itself never calls S3.
 pub async fn create_emulator_bucket(bucket: &str) -> Result<()> {
+    create_emulator_bucket_as("testing", bucket).await
+}
+
+/// Creates a bucket in the account of `access_key_id`.
+async fn create_emulator_bucket_as(access_key_id: &str, bucket: &str) -> Result<()> {
     use tokio::io::{AsyncReadExt, AsyncWriteExt};
     let endpoint = env("AWS_ENDPOINT_URL")?;
     let authority = endpoint.trim_start_matches("http://").trim_end_matches('/');
     let mut stream = tokio::net::TcpStream::connect(authority).await?;
+    let authorization = format!(
+        "AWS4-HMAC-SHA256 Credential={access_key_id}/20260101/us-east-1/s3/aws4_request, SignedHeaders=host, Signature=0"
+    );
     stream
-        .write_all(format!("PUT /{bucket} HTTP/1.0\r\nHost: {authority}\r\nContent-Length: 0\r\n\r\n").as_bytes())
+        .write_all(
+            format!("PUT /{bucket} HTTP/1.0\r\nHost: {authority}\r\nAuthorization: {authorization}\r\nContent-Length: 0\r\n\r\n")
+                .as_bytes(),
+        )
         .await?;
     let mut buf = String::new();
     stream.read_to_string(&mut buf).await?;

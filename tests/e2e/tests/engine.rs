@@ -311,3 +311,51 @@ async fn endpoints_deleted_before_they_were_ever_ready_leave_nothing() -> Result
     }
     Ok(())
 }
+
+/// More objects than the controller can reconcile in one resync period, applied at once, with
+/// few slots: every object still gets its turn and is made exactly once (the periodic checks of
+/// the ones already Ready never crowd out the ones still to be made).
+#[tokio::test(flavor = "multi_thread")]
+async fn under_sustained_load_every_object_gets_its_turn() -> Result<()> {
+    let region = "us-east-2";
+    let args = ["--resync-seconds", "5", "--progress-seconds", "1", "--concurrency", "4", "--aws-rate-scale", "0"];
+    let env = TestEnv::start_with("engine-turns", region, Some(args.map(String::from).to_vec()), false).await?;
+    const OBJECTS: usize = 60;
+    let names: Vec<String> = (0..OBJECTS).map(|i| format!("vt-{i:02}")).collect();
+    let applied = futures::future::try_join_all(names.iter().enumerate().map(|(i, name)| {
+        let spec = spec(json!({
+            "region": region, "cidrBlock": format!("10.{i}.0.0/24"), "availabilityZones": 2,
+            "tiers": [{"name": "public", "type": "Public", "prefixLength": 26},
+                      {"name": "database", "type": "Isolated", "prefixLength": 26}],
+        }));
+        env.apply_vpc_tier(name, spec)
+    }))
+    .await?;
+    let api = env.vpc_tiers();
+    let waiting = std::sync::Mutex::new(Vec::new());
+    let waited = wait_for("every VpcTier Ready", Duration::from_secs(300), || async {
+        let items = api.list(&ListParams::default()).await?.items;
+        let not: Vec<String> = items
+            .iter()
+            .filter(|o| securecart_e2e::ready_status(o).as_deref() != Some("True"))
+            .map(kube::ResourceExt::name_any)
+            .collect();
+        let done = items.len() == OBJECTS && not.is_empty();
+        *waiting.lock().expect("not poisoned") = not;
+        Ok(done)
+    })
+    .await;
+    if let Err(e) = waited {
+        panic!("{e}; never Ready: {:?}", waiting.lock().expect("not poisoned"));
+    }
+    for vt in &applied {
+        let owned = env.owned(&uid(vt)).await?;
+        assert_eq!(
+            (owned.vpcs.len(), owned.subnets.len(), owned.internet_gateways.len()),
+            (1, 4, 1),
+            "{}: one VPC, its four subnets and one internet gateway",
+            kube::ResourceExt::name_any(vt)
+        );
+    }
+    Ok(())
+}

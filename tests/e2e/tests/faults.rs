@@ -95,8 +95,8 @@ mod crash_safety {
 
     /// The owner's health checks in the emulator: tagged with its UID, or untagged with a caller
     /// reference the controller derives from the UID (tags are written after the create).
-    async fn owned_health_checks(region: &str, owner_uid: &str) -> Result<Vec<String>> {
-        let census = Census::take(region).await?;
+    async fn owned_health_checks(env: &TestEnv, region: &str, owner_uid: &str) -> Result<Vec<String>> {
+        let census = Census::take_in(env, region).await?;
         let owned = census.items.iter().filter(|i| i.kind == "health_check" && i.owner.as_deref() == Some(owner_uid));
         Ok(owned.map(|i| i.id.clone()).collect())
     }
@@ -136,12 +136,12 @@ mod crash_safety {
         env.wait_ready_in(env.load_balancer_policies(), "web", CONVERGE).await?;
         let counters = proxy.counters().await?;
         assert_eq!(counters.injected("lost_response", "CreateHealthCheck"), 1, "{counters:?}");
-        let at_ready = owned_health_checks(region, &owner).await?;
+        let at_ready = owned_health_checks(&env, region, &owner).await?;
         assert_eq!(at_ready.len(), 1, "exactly one health check of the policy at Ready: {at_ready:?}");
 
         env.load_balancer_policies().delete("web", &Default::default()).await?;
         env.wait_gone_in(env.load_balancer_policies(), "web", CONVERGE).await?;
-        let left = owned_health_checks(region, &owner).await?;
+        let left = owned_health_checks(&env, region, &owner).await?;
         assert!(left.is_empty(), "no health check of the policy after deletion: {left:?}");
         Ok(())
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use aws_sdk_elasticloadbalancingv2::types::{ActionTypeEnum, LoadBalancer, TargetGroup};
 use aws_sdk_route53::types::{Change, ChangeAction, ChangeBatch};
 use securecart_api::tags::COMPONENT;
-use securecart_e2e::{LoadBalancingClients, Result, TestEnv, request_certificate, spec, tag, wait_for};
+use securecart_e2e::{LoadBalancingClients, Result, TestEnv, spec, tag, wait_for};
 use serde_json::{Value, json};
 
 const CONVERGE: Duration = Duration::from_secs(120);
@@ -99,7 +99,7 @@ async fn storefront_alb_converges_stays_quiet_and_deletion_leaves_nothing() -> R
     let c = env.load_balancing_clients(region).await;
     let public_subnets = network(&env, region, "shop").await?;
     let zone = c.create_hosted_zone("storefront-usw2.example.com").await?;
-    let cert = request_certificate(region, "shop.storefront-usw2.example.com").await?;
+    let cert = env.request_certificate(region, "shop.storefront-usw2.example.com").await?;
     let dns_name = "shop.storefront-usw2.example.com";
     let obj = env.apply_load_balancer_policy("storefront", storefront("shop", &zone, &cert, dns_name, region)).await?;
     let uid = uid_of(&obj);
@@ -229,7 +229,7 @@ async fn out_of_band_drift_is_repaired_with_events() -> Result<()> {
     let c = env.load_balancing_clients(region).await;
     network(&env, region, "shop").await?;
     let zone = c.create_hosted_zone("drift-cac1.example.com").await?;
-    let cert = request_certificate(region, "shop.drift-cac1.example.com").await?;
+    let cert = env.request_certificate(region, "shop.drift-cac1.example.com").await?;
     let dns_name = "shop.drift-cac1.example.com";
     let obj = env.apply_load_balancer_policy("storefront", storefront("shop", &zone, &cert, dns_name, region)).await?;
     let uid = uid_of(&obj);
@@ -386,7 +386,7 @@ async fn two_regions_publish_one_latency_record_set() -> Result<()> {
     let dns_name = "shop.latency-aps.example.com";
     let mut uids = Vec::new();
     for (name, tier, region) in [("mumbai", "shop-mumbai", east), ("sydney", "shop-sydney", west)] {
-        let cert = request_certificate(region, dns_name).await?;
+        let cert = env.request_certificate(region, dns_name).await?;
         let obj = env.apply_load_balancer_policy(name, storefront(tier, &zone, &cert, dns_name, region)).await?;
         uids.push((name, region, uid_of(&obj)));
     }
@@ -418,7 +418,7 @@ async fn restart_mid_creation_leaves_no_duplicate() -> Result<()> {
     let mut env = TestEnv::start("lbp-crash", region).await?;
     let c = env.load_balancing_clients(region).await;
     network(&env, region, "shop").await?;
-    let cert = request_certificate(region, "shop.crash-euw3.example.com").await?;
+    let cert = env.request_certificate(region, "shop.crash-euw3.example.com").await?;
     let dns_name = "shop.crash-euw3.example.com";
     // The zone is named, not created yet: the controller builds everything up to the records and
     // waits there, so the kill below lands mid-creation every time.

@@ -216,10 +216,7 @@ async fn privatelink_endpoint_to_a_partner_service_becomes_available_and_accepte
         .subnet_id()
         .unwrap()
         .to_string();
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .region(aws_config::Region::new(env.region.clone()))
-        .load()
-        .await;
+    let config = env.aws_config(&env.region).await;
     let elbv2 = aws_sdk_elasticloadbalancingv2::Client::new(&config);
     let nlb = elbv2
         .create_load_balancer()

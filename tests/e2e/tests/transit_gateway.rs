@@ -52,7 +52,7 @@ async fn vpc_of(env: &TestEnv, uid: &str) -> Result<(String, Vec<(String, String
 async fn two_vpc_tiers_attach_to_one_hub_with_their_own_route_tables_propagations_and_routes() -> Result<()> {
     let region = "ap-southeast-3";
     let env = TestEnv::start("tgw-hub", region).await?;
-    let ec2 = transit::ec2(region).await;
+    let ec2 = env.ec2_in(region).await;
     // The VpcTiers first: they wait for the hub.
     let shop: VpcTier = env.apply("shop", attached(region, "10.61.0.0/16", "prod", &["prod", "shared"])).await?;
     let tools: VpcTier = env.apply("tools", attached(region, "10.62.0.0/16", "shared", &["prod"])).await?;
@@ -157,7 +157,7 @@ async fn two_vpc_tiers_attach_to_one_hub_with_their_own_route_tables_propagation
 async fn two_hubs_in_two_regions_peer_with_static_routes_on_both_sides() -> Result<()> {
     let (east, west) = ("ap-southeast-4", "ap-southeast-5");
     let env = TestEnv::start("tgw-peering", east).await?;
-    let (ec2_a, ec2_b) = (transit::ec2(east).await, transit::ec2(west).await);
+    let (ec2_a, ec2_b) = (env.ec2_in(east).await, env.ec2_in(west).await);
     let b: TransitGateway =
         env.apply("hub-b", json!({"region": west, "amazonSideAsn": 64701, "routeTables": [{"name": "core"}]})).await?;
     let a: TransitGateway = env
@@ -234,7 +234,7 @@ fn office_hub(region: &str) -> Value {
 async fn a_vpn_connection_with_its_customer_gateway_and_static_routes_on_the_hub() -> Result<()> {
     let region = "ap-southeast-6";
     let env = TestEnv::start("tgw-vpn", region).await?;
-    let ec2 = transit::ec2(region).await;
+    let ec2 = env.ec2_in(region).await;
     let tgw: TransitGateway = env.apply("hub", office_hub(region)).await?;
     env.wait_ready_as::<TransitGateway>("hub", CONVERGE).await?;
 
@@ -285,7 +285,7 @@ async fn a_vpn_connection_with_its_customer_gateway_and_static_routes_on_the_hub
 async fn drift_a_deleted_route_and_a_removed_association_are_repaired() -> Result<()> {
     let region = "il-central-1";
     let env = TestEnv::start("tgw-drift", region).await?;
-    let ec2 = transit::ec2(region).await;
+    let ec2 = env.ec2_in(region).await;
     let tgw: TransitGateway = env.apply("hub", office_hub(region)).await?;
     let shop: VpcTier = env.apply("shop", attached(region, "10.63.0.0/16", "prod", &["shared"])).await?;
     env.wait_ready_as::<TransitGateway>("hub", CONVERGE).await?;
@@ -330,7 +330,7 @@ async fn drift_a_deleted_route_and_a_removed_association_are_repaired() -> Resul
 async fn sigkill_during_creation_leaves_exactly_one_of_each() -> Result<()> {
     let region = "me-central-1";
     let mut env = TestEnv::start("tgw-crash", region).await?;
-    let ec2 = transit::ec2(region).await;
+    let ec2 = env.ec2_in(region).await;
     let tgw: TransitGateway = env.apply("hub", office_hub(region)).await?;
     let shop: VpcTier = env.apply("shop", attached(region, "10.64.0.0/16", "prod", &["prod"])).await?;
     // Kill the controller (SIGKILL) the moment the hub's first resource appears.
@@ -362,7 +362,7 @@ async fn sigkill_during_creation_leaves_exactly_one_of_each() -> Result<()> {
 async fn deleting_everything_at_once_in_any_order_leaves_nothing_tagged() -> Result<()> {
     let (east, west) = ("mx-central-1", "ca-west-1");
     let env = TestEnv::start("tgw-teardown", east).await?;
-    let (ec2_a, ec2_b) = (transit::ec2(east).await, transit::ec2(west).await);
+    let (ec2_a, ec2_b) = (env.ec2_in(east).await, env.ec2_in(west).await);
     let b: TransitGateway = env.apply("hub-b", json!({"region": west, "routeTables": [{"name": "core"}]})).await?;
     let mut hub_a = office_hub(east);
     hub_a["peerings"] = json!([{

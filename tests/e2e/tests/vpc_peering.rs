@@ -40,7 +40,7 @@ async fn tables_of(env: &TestEnv, uid: &str) -> Result<Vec<(String, String)>> {
 async fn two_vpc_tiers_in_one_account_peer_with_routes_and_dns_on_both_sides() -> Result<()> {
     let region = "ap-southeast-7";
     let env = TestEnv::start("vpcp-local", region).await?;
-    let ec2 = transit::ec2(region).await;
+    let ec2 = env.ec2_in(region).await;
     let shop: VpcTier = env.apply("shop", vpc(region, "10.81.0.0/16")).await?;
     let staging: VpcTier = env.apply("staging", vpc(region, "10.82.0.0/16")).await?;
     let p: VpcPeering = env
@@ -104,7 +104,7 @@ async fn a_peering_to_another_account_and_region_is_accepted_through_the_role() 
     let (region, accepter_region, account) = ("ap-east-2", "eu-central-2", "210987654321");
     let role = format!("arn:aws:iam::{account}:role/accept-peering");
     let env = TestEnv::start("vpcp-cross", region).await?;
-    let ec2 = transit::ec2(region).await;
+    let ec2 = env.ec2_in(region).await;
     // The accepter's VPC and route table, made in the other account (as its owner would).
     let theirs = transit::ec2_as(&role, accepter_region).await;
     let their_vpc = theirs.create_vpc().cidr_block("10.91.0.0/16").send().await?;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use aws_sdk_ec2::types::{Filter, VpcAttributeName};
 use kube::api::{Patch, PatchParams};
 use securecart_api::tags::COMPONENT;
-use securecart_e2e::{Owned, Result, TestEnv, create_emulator_bucket, ready_condition, spec, tag, wait_for};
+use securecart_e2e::{Owned, Result, TestEnv, ready_condition, spec, tag, wait_for};
 use serde_json::json;
 
 const CONVERGE: Duration = Duration::from_secs(90);
@@ -84,7 +84,7 @@ async fn control_loop_creates_a_vpc_and_kubectl_wait_succeeds() -> Result<()> {
 async fn three_tier_three_zone_example_converges_and_stays_quiet() -> Result<()> {
     let region = "us-east-2";
     let env = TestEnv::start("three-tier", region).await?;
-    create_emulator_bucket("three-tier-flow-logs").await?;
+    env.create_bucket("three-tier-flow-logs").await?;
     let obj = env.apply_vpc_tier("shop", spec(three_tier(region, 3, Some("three-tier-flow-logs")))).await?;
     let uid = obj.metadata.uid.clone().unwrap();
     env.wait_ready("shop", CONVERGE).await?;
@@ -403,7 +403,7 @@ async fn invalid_specs_are_rejected_at_admission_or_reported_without_aws_calls()
 async fn deletion_removes_everything_and_retain_keeps_everything() -> Result<()> {
     let region = "sa-east-1";
     let env = TestEnv::start("delete", region).await?;
-    create_emulator_bucket("delete-flow-logs").await?;
+    env.create_bucket("delete-flow-logs").await?;
     let gone = env.apply_vpc_tier("gone", spec(three_tier(region, 2, Some("delete-flow-logs")))).await?;
     let mut kept_spec = three_tier(region, 1, None);
     kept_spec["cidrBlock"] = json!("10.40.0.0/16");

@@ -49,16 +49,24 @@ fn ec2_owner(tags: &[aws_sdk_ec2::types::Tag]) -> Option<String> {
 }
 
 impl Census {
-    /// Reads every counted kind in `region` (and the global Route 53 and Shield), unfiltered.
+    /// Reads every counted kind in `region` (and the global Route 53 and Shield) of the
+    /// emulator's default account, unfiltered.
     pub async fn take(region: &str) -> Result<Self> {
-        let regional = aws_config(region).await;
-        let global = aws_config("us-east-1").await;
+        Self::take_with(&aws_config(region).await, &aws_config("us-east-1").await).await
+    }
+
+    /// The same in a test's own account.
+    pub async fn take_in(env: &crate::TestEnv, region: &str) -> Result<Self> {
+        Self::take_with(&env.aws_config(region).await, &env.aws_config("us-east-1").await).await
+    }
+
+    async fn take_with(regional: &aws_config::SdkConfig, global: &aws_config::SdkConfig) -> Result<Self> {
         let mut items = Vec::new();
-        ec2(&aws_sdk_ec2::Client::new(&regional), &mut items).await?;
-        let lb_owners = elb(&aws_sdk_elasticloadbalancingv2::Client::new(&regional), &mut items).await?;
-        waf(&aws_sdk_wafv2::Client::new(&regional), &mut items).await?;
-        shield(&aws_sdk_shield::Client::new(&global), &lb_owners, &mut items).await?;
-        route53(&aws_sdk_route53::Client::new(&global), &mut items).await?;
+        ec2(&aws_sdk_ec2::Client::new(regional), &mut items).await?;
+        let lb_owners = elb(&aws_sdk_elasticloadbalancingv2::Client::new(regional), &mut items).await?;
+        waf(&aws_sdk_wafv2::Client::new(regional), &mut items).await?;
+        shield(&aws_sdk_shield::Client::new(global), &lb_owners, &mut items).await?;
+        route53(&aws_sdk_route53::Client::new(global), &mut items).await?;
         items.sort();
         Ok(Self { items })
     }

@@ -16,7 +16,7 @@ use anyhow::Context as _;
 use kube::api::{DeleteParams, ListParams, PostParams};
 use kube::{Api, ResourceExt};
 use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
-use securecart_e2e::{Result, TestEnv, create_emulator_bucket, spec, wait_for};
+use securecart_e2e::{Result, TestEnv, spec, wait_for};
 use securecart_plan::Owner;
 use securecart_plan::network::{self, DefaultRoute, Observed};
 use securecart_plan::private_endpoint::{self, TierSubnet, VpcTierView};
@@ -304,7 +304,7 @@ async fn main() -> Result<()> {
 
     // 1. The example set, as `make demo` applies it.
     eprintln!("bench: example set");
-    create_emulator_bucket("shop-flow-logs").await?;
+    env.create_bucket("shop-flow-logs").await?;
     let before = Calls::parse(&env.metrics().await?);
     let started = Instant::now();
     let mut files: Vec<String> = std::fs::read_dir(root.join("examples"))?

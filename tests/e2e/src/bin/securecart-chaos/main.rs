@@ -22,7 +22,7 @@ use kube::{Api, ResourceExt};
 use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
 use securecart_e2e::faults::FaultProxy;
 use securecart_e2e::faults::census::Census;
-use securecart_e2e::{Result, TestEnv, aws_config, condition, create_emulator_bucket, env};
+use securecart_e2e::{Result, TestEnv, condition, env};
 use serde_json::json;
 
 use report::{Duplicate, Trial};
@@ -129,7 +129,7 @@ async fn emulator_query(service: &str, body: &str) -> Result<()> {
 
 /// An empty emulator with what the examples expect to exist (examples/demo.sh makes the same):
 /// the flow-log bucket, the storefront's IAM server certificate and the hosted zone.
-async fn fresh_emulator() -> Result<()> {
+async fn fresh_emulator(test_env: &TestEnv) -> Result<()> {
     let endpoint = env("AWS_ENDPOINT_URL")?;
     let port: u16 = endpoint.rsplit(':').next().and_then(|p| p.trim_end_matches('/').parse().ok()).context("port")?;
     {
@@ -140,13 +140,13 @@ async fn fresh_emulator() -> Result<()> {
         s.read_to_string(&mut buf).await?;
         anyhow::ensure!(buf.contains(" 200 "), "moto reset: {buf}");
     }
-    create_emulator_bucket("shop-flow-logs").await?;
+    test_env.create_bucket("shop-flow-logs").await?;
     emulator_query(
         "iam",
         "Action=UploadServerCertificate&Version=2010-05-08&ServerCertificateName=shop-demo&CertificateBody=demo&PrivateKey=demo",
     )
     .await?;
-    let route53 = aws_sdk_route53::Client::new(&aws_config(REGION).await);
+    let route53 = aws_sdk_route53::Client::new(&test_env.aws_config(REGION).await);
     route53.create_hosted_zone().name("shop.example").caller_reference("securecart-chaos-shop.example").send().await?;
     Ok(())
 }
@@ -268,12 +268,12 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
     let namespace = format!("chaos-{t:03}");
     let mut rng = Rng::new(seed);
     let mut trial = Trial { trial: t, seed, ..Default::default() };
-    fresh_emulator().await.context("resetting the emulator")?;
+    fresh_emulator(env).await.context("resetting the emulator")?;
     let zones = {
         let out = env.ec2.describe_availability_zones().send().await?;
         out.availability_zones().iter().filter_map(|z| z.zone_name().map(str::to_string)).collect::<Vec<_>>()
     };
-    let baseline = Census::take(REGION).await.context("counting what the emulator holds")?;
+    let baseline = Census::take_in(env, REGION).await.context("counting what the emulator holds")?;
 
     let namespaces: Api<Namespace> = Api::all(env.client.clone());
     let ns: Namespace = serde_json::from_value(json!({"metadata": {"name": namespace}}))?;
@@ -327,7 +327,7 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let objects = Objects::read(env).await?;
-    let at_ready = Census::take(REGION).await?.since(&baseline);
+    let at_ready = Census::take_in(env, REGION).await?.since(&baseline);
     trial.duplicates = duplicates(&objects, &at_ready, &zones);
     trial.resources_at_ready = at_ready.by_kind();
 
@@ -352,7 +352,7 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
         }
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
-    let left = Census::take(REGION).await?.since(&baseline);
+    let left = Census::take_in(env, REGION).await?.since(&baseline);
     trial.leaks = left.by_kind();
     trial.leaked_ids = left.items.iter().map(|i| format!("{} {}", i.kind, i.id)).collect();
     env.kill_controller().await?;
