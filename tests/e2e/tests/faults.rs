@@ -264,4 +264,88 @@ mod crash_safety {
         env.wait_ready("dup-igw", Duration::from_secs(60)).await?;
         Ok(())
     }
+
+    /// (f) A converged VpcTier whose drift reads fail (every DescribeInternetGateways answers
+    /// HTTP 500 for as long as the test says) keeps Ready=True and shows Synced=False, and a
+    /// PrivateEndpoint that uses it is made meanwhile, in its subnets. Once the reads work again
+    /// the VpcTier is Synced again.
+    #[tokio::test(flavor = "multi_thread")]
+    async fn failing_drift_reads_leave_ready_true_and_dependents_working() -> Result<()> {
+        use aws_sdk_ec2::types::Filter;
+        use securecart_api::{PrivateEndpoint, VpcTier};
+        use securecart_e2e::condition;
+
+        let region = "eu-south-2";
+        let (env, proxy) = TestEnv::start_with_faults("faults-drift-read", region, json!({})).await?;
+        let obj = env
+            .apply_vpc_tier(
+                "shop",
+                spec(json!({"region": region, "cidrBlock": "10.46.0.0/16", "availabilityZones": 2,
+                            "tiers": [{"name": "public", "type": "Public", "prefixLength": 24},
+                                      {"name": "app", "type": "Private", "prefixLength": 20}],
+                            "natGateways": "None"})),
+            )
+            .await?;
+        env.wait_ready("shop", CONVERGE).await?;
+        let app_subnets: Vec<String> = env
+            .owned(&uid(&obj))
+            .await?
+            .subnets
+            .iter()
+            .filter(|s| tag(s.tags(), COMPONENT).is_some_and(|c| c.starts_with("subnet/app/")))
+            .filter_map(|s| s.subnet_id().map(str::to_string))
+            .collect();
+        assert_eq!(app_subnets.len(), 2, "one app subnet per zone");
+
+        proxy.fail_next("ec2", "DescribeInternetGateways", "internal", 1_000_000).await?;
+        // Ready is sampled for the whole window: it must never leave True.
+        let api = env.api::<VpcTier>();
+        let not_ready = std::sync::Arc::new(std::sync::Mutex::new(Vec::<String>::new()));
+        let watch = {
+            let (api, not_ready) = (api.clone(), not_ready.clone());
+            tokio::spawn(async move {
+                loop {
+                    if let Ok(o) = api.get("shop").await {
+                        let ready = condition(&o, "Ready").map(|c| c.status).unwrap_or_default();
+                        if ready != "True" {
+                            not_ready.lock().expect("lock").push(ready);
+                        }
+                    }
+                    tokio::time::sleep(Duration::from_millis(200)).await;
+                }
+            })
+        };
+        let failing = env.wait_condition::<VpcTier>("shop", "Synced", CONVERGE, |c| c.status == "False").await?;
+        let synced = condition(&failing, "Synced").expect("Synced");
+        assert_eq!(synced.reason, securecart_api::conditions::reason::AWS_ERROR, "Synced=False says why: {synced:?}");
+        assert_eq!(condition(&failing, "Ready").map(|c| c.status).as_deref(), Some("True"), "still Ready");
+
+        let endpoint: PrivateEndpoint =
+            env.apply("sts", json!({"vpcTierRef": {"name": "shop"}, "service": "sts", "tiers": ["app"]})).await?;
+        env.wait_ready_as::<PrivateEndpoint>("sts", CONVERGE).await?;
+        let out = env
+            .ec2
+            .describe_vpc_endpoints()
+            .filters(Filter::builder().name(format!("tag:{OWNER_UID}")).values(uid(&endpoint)).build())
+            .send()
+            .await?;
+        let mut in_subnets: Vec<String> =
+            out.vpc_endpoints().iter().flat_map(|e| e.subnet_ids().iter().cloned()).collect();
+        in_subnets.sort();
+        let mut want = app_subnets.clone();
+        want.sort();
+        assert_eq!(out.vpc_endpoints().len(), 1, "one endpoint made while the tier's reads fail");
+        assert_eq!(in_subnets, want, "the endpoint is in the tier's app subnets");
+        let still = api.get("shop").await?;
+        assert_eq!(condition(&still, "Synced").map(|c| c.status).as_deref(), Some("False"), "reads still failing");
+        let injected = proxy.counters().await?.injected("internal", "DescribeInternetGateways");
+        assert!(injected > 0, "the drift reads were failed: {injected}");
+
+        proxy.reset().await?;
+        env.wait_condition::<VpcTier>("shop", "Synced", CONVERGE, |c| c.status == "True").await?;
+        watch.abort();
+        let not_ready = not_ready.lock().expect("lock").clone();
+        assert!(not_ready.is_empty(), "Ready left True while only reads failed: {not_ready:?}");
+        Ok(())
+    }
 }
