@@ -181,18 +181,14 @@ async fn scenario(node: &Node) -> Result<()> {
     same_inventory(node, &examples, &baseline, "with the kustomize base").await?;
 
     step(t0, "the examples deleted through the pods, then the base");
-    // Documented order: the objects first (the operator deletes their AWS resources), then the
-    // base, whose CRDs would otherwise take the objects with them while the operator goes.
-    for file in ["loadbalancerpolicy-*.yaml", "privateendpoint-*.yaml", "vpctier-*.yaml"] {
-        for path in glob(node, file)? {
-            node.kubectl(&["delete", "-f", &path, "--wait=false"]).await?;
-        }
-        let kind = file.trim_end_matches("-*.yaml");
-        wait_for(&format!("every {kind} to be gone"), CONVERGE, || async {
-            Ok(node.examples().await?.iter().all(|e| !e.kind.eq_ignore_ascii_case(kind)))
-        })
-        .await?;
+    // Every example at once: the finalizers hold each object until its users are gone (a
+    // VpcTier waits for its peerings, policies and endpoints, a hub for its attached VpcTiers),
+    // so the engine, not the order of these deletes, orders the teardown. The base goes last:
+    // its CRDs would otherwise take the objects with them while the operator goes.
+    for path in glob(node, "*.yaml")?.iter().filter(|p| !p.ends_with("00-namespace.yaml")) {
+        node.kubectl(&["delete", "-f", path, "--wait=false", "--ignore-not-found"]).await?;
     }
+    wait_for("every example to be gone", CONVERGE, || async { Ok(node.examples().await?.is_empty()) }).await?;
     let after = node.inventory(&examples).await?;
     for (key, counts) in &after {
         assert!(counts.values().all(|&n| n == 0), "{key} still owns AWS resources: {counts:?}");
