@@ -3,7 +3,7 @@
 //! then the connection killed, so the SDK retries), an eventual-consistency window, and a
 //! duplicate internet gateway next to NAT gateways in use.
 //!
-//! tests/run-integration.sh skips this file unless SECURECART_FAULT_TESTS=1 (see there).
+//! They run in `make test`; tests/run-integration.sh leaves them out with SECURECART_FAULT_TESTS=0.
 
 mod crash_safety {
     use std::collections::BTreeMap;
