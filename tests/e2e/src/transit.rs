@@ -31,7 +31,8 @@ pub fn has_uid(tags: &[Tag], uid: &str) -> bool {
     tags.iter().any(|t| t.key() == Some(OWNER_UID) && t.value() == Some(uid))
 }
 
-fn live(state: &str) -> bool {
+/// Whether a state of a hub's part, a VPN or a peering connection is one of a resource still there.
+pub fn live(state: &str) -> bool {
     !matches!(state, "deleted" | "deleting" | "rejected" | "failed")
 }
 

@@ -1,13 +1,14 @@
 //! Everything the operator's kinds can leave in the emulator, counted straight from it: each
 //! resource with the owner UID its tags name (or, for listeners, rules and Shield protections,
 //! the owner of the load balancer they belong to; for untagged Route 53 health checks, the owner
-//! whose UID starts their caller reference). `make chaos` compares it with what each object
+//! whose UID starts their caller reference), transit gateways and peering connections included. `make chaos` compares it with what each object
 //! should hold (duplicates) and, after deletion, with what was there before (leaks).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 use securecart_api::tags::OWNER_UID;
 
+use crate::transit::live;
 use crate::{Result, aws_config};
 
 /// One resource in the emulator.
@@ -42,6 +43,13 @@ pub const KINDS: &[&str] = &[
     "shield_protection",
     "health_check",
     "dns_record",
+    "transit_gateway",
+    "transit_gateway_route_table",
+    "transit_gateway_peering",
+    "transit_gateway_vpc_attachment",
+    "customer_gateway",
+    "vpn_connection",
+    "vpc_peering_connection",
 ];
 
 fn ec2_owner(tags: &[aws_sdk_ec2::types::Tag]) -> Option<String> {
@@ -145,6 +153,59 @@ async fn ec2(c: &aws_sdk_ec2::Client, items: &mut Vec<Item>) -> Result<()> {
         }
         push("security_group", g.group_id(), ec2_owner(g.tags()));
     }
+    transit(c, items).await
+}
+
+/// Hubs and their parts, VPN, and VPC peering connections; gone ones (deleted, rejected,
+/// failed) are not counted.
+async fn transit(c: &aws_sdk_ec2::Client, items: &mut Vec<Item>) -> Result<()> {
+    // An attachment belongs to the owner of its VPC when its tags do not say (the emulator
+    // drops the tags a VPC attachment is created with).
+    let vpc_owners: HashMap<String, String> =
+        items.iter().filter(|i| i.kind == "vpc").filter_map(|i| Some((i.id.clone(), i.owner.clone()?))).collect();
+    let mut push = |kind, id: Option<&str>, tags: &[aws_sdk_ec2::types::Tag], state: Option<&str>| {
+        if let (Some(id), Some(state)) = (id, state)
+            && live(state)
+        {
+            items.push(Item { kind, id: id.to_string(), owner: ec2_owner(tags) });
+        }
+    };
+    for g in c.describe_transit_gateways().send().await?.transit_gateways() {
+        push("transit_gateway", g.transit_gateway_id(), g.tags(), g.state().map(|s| s.as_str()));
+    }
+    for t in c.describe_transit_gateway_route_tables().send().await?.transit_gateway_route_tables() {
+        // A default route table, were one made, comes and goes with its hub.
+        if t.default_association_route_table() == Some(true) {
+            continue;
+        }
+        let state = t.state().map(|s| s.as_str());
+        push("transit_gateway_route_table", t.transit_gateway_route_table_id(), t.tags(), state);
+    }
+    let peerings = c.describe_transit_gateway_peering_attachments().send().await?;
+    for a in peerings.transit_gateway_peering_attachments() {
+        let state = a.state().map(|s| s.as_str());
+        push("transit_gateway_peering", a.transit_gateway_attachment_id(), a.tags(), state);
+    }
+    let attachments = c.describe_transit_gateway_vpc_attachments().send().await?;
+    let mut vpc_attachments = Vec::new();
+    for a in attachments.transit_gateway_vpc_attachments() {
+        let (Some(id), Some(state)) = (a.transit_gateway_attachment_id(), a.state()) else { continue };
+        if live(state.as_str()) {
+            let owner = ec2_owner(a.tags()).or_else(|| vpc_owners.get(a.vpc_id()?).cloned());
+            vpc_attachments.push(Item { kind: "transit_gateway_vpc_attachment", id: id.into(), owner });
+        }
+    }
+    for g in c.describe_customer_gateways().send().await?.customer_gateways() {
+        push("customer_gateway", g.customer_gateway_id(), g.tags(), g.state());
+    }
+    for v in c.describe_vpn_connections().send().await?.vpn_connections() {
+        push("vpn_connection", v.vpn_connection_id(), v.tags(), v.state().map(|s| s.as_str()));
+    }
+    for p in c.describe_vpc_peering_connections().send().await?.vpc_peering_connections() {
+        let state = p.status().and_then(|s| s.code()).map(|s| s.as_str());
+        push("vpc_peering_connection", p.vpc_peering_connection_id(), p.tags(), state);
+    }
+    items.extend(vpc_attachments);
     Ok(())
 }
 

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use kube::ResourceExt;
-use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
+use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
 use securecart_plan::Owner;
 use securecart_plan::load_balancer_policy;
 use securecart_plan::network::Observed;
@@ -36,7 +36,25 @@ pub fn vpc_tier(vt: &VpcTier, zones: &[String]) -> Result<Counts, String> {
         ("nat_gateway", d.nat_gateways.len()),
         ("elastic_ip", d.nat_gateways.len()),
         ("flow_log", usize::from(d.flow_log.is_some())),
+        ("transit_gateway_vpc_attachment", usize::from(vt.spec.transit_gateway.is_some())),
     ]))
+}
+
+/// A hub: itself, its route tables, the peering attachments it requests, and a customer
+/// gateway with each VPN connection (the VPN's own attachment is AWS's and untagged).
+pub fn transit_gateway(tgw: &TransitGateway) -> Counts {
+    let s = &tgw.spec;
+    Counts::from([
+        ("transit_gateway", 1),
+        ("transit_gateway_route_table", s.route_tables.len()),
+        ("transit_gateway_peering", s.peerings.len()),
+        ("customer_gateway", s.vpn_connections.len()),
+        ("vpn_connection", s.vpn_connections.len()),
+    ])
+}
+
+pub fn vpc_peering(_: &VpcPeering) -> Counts {
+    Counts::from([("vpc_peering_connection", 1)])
 }
 
 fn view(vt: &VpcTier) -> Option<VpcTierView> {

@@ -19,7 +19,7 @@ use clap::Parser;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{ListParams, PostParams};
 use kube::{Api, ResourceExt};
-use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, VpcTier};
+use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
 use securecart_e2e::faults::FaultProxy;
 use securecart_e2e::faults::census::Census;
 use securecart_e2e::{Result, TestEnv, condition, env};
@@ -175,6 +175,8 @@ struct Objects {
     tiers: Vec<VpcTier>,
     endpoints: Vec<PrivateEndpoint>,
     policies: Vec<LoadBalancerPolicy>,
+    hubs: Vec<TransitGateway>,
+    peerings: Vec<VpcPeering>,
     not_ready: Vec<String>,
 }
 
@@ -184,6 +186,8 @@ impl Objects {
         let tiers = env.api::<VpcTier>().list(&lp).await?.items;
         let endpoints = env.api::<PrivateEndpoint>().list(&lp).await?.items;
         let policies = env.api::<LoadBalancerPolicy>().list(&lp).await?.items;
+        let hubs = env.api::<TransitGateway>().list(&lp).await?.items;
+        let peerings = env.api::<VpcPeering>().list(&lp).await?.items;
         let mut not_ready = Vec::new();
         fn check<K: kube::Resource<DynamicType = ()> + serde::Serialize>(o: &K, out: &mut Vec<String>) {
             let c = condition(o, "Ready");
@@ -196,15 +200,19 @@ impl Objects {
         tiers.iter().for_each(|o| check(o, &mut not_ready));
         endpoints.iter().for_each(|o| check(o, &mut not_ready));
         policies.iter().for_each(|o| check(o, &mut not_ready));
-        Ok(Self { tiers, endpoints, policies, not_ready })
+        hubs.iter().for_each(|o| check(o, &mut not_ready));
+        peerings.iter().for_each(|o| check(o, &mut not_ready));
+        Ok(Self { tiers, endpoints, policies, hubs, peerings, not_ready })
     }
     fn count(&self) -> usize {
-        self.tiers.len() + self.endpoints.len() + self.policies.len()
+        self.tiers.len() + self.endpoints.len() + self.policies.len() + self.hubs.len() + self.peerings.len()
     }
     fn uids(&self) -> BTreeSet<String> {
         let t = self.tiers.iter().map(|o| o.uid());
         let e = self.endpoints.iter().map(|o| o.uid());
-        t.chain(e).chain(self.policies.iter().map(|o| o.uid())).flatten().collect()
+        let p = self.policies.iter().map(|o| o.uid());
+        let h = self.hubs.iter().map(|o| o.uid());
+        t.chain(e).chain(p).chain(h).chain(self.peerings.iter().map(|o| o.uid())).flatten().collect()
     }
 }
 
@@ -221,6 +229,14 @@ fn duplicates(objects: &Objects, census: &Census, zones: &[String]) -> Vec<Dupli
     for o in &objects.policies {
         let counts = expected::load_balancer_policy(o, &objects.tiers);
         wanted.push((format!("LoadBalancerPolicy/{}", o.name_any()), o.uid().unwrap_or_default(), counts));
+    }
+    for o in &objects.hubs {
+        let counts = Ok(expected::transit_gateway(o));
+        wanted.push((format!("TransitGateway/{}", o.name_any()), o.uid().unwrap_or_default(), counts));
+    }
+    for o in &objects.peerings {
+        let counts = Ok(expected::vpc_peering(o));
+        wanted.push((format!("VpcPeering/{}", o.name_any()), o.uid().unwrap_or_default(), counts));
     }
     let mut out = Vec::new();
     for (object, uid, counts) in wanted {
@@ -331,11 +347,10 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
     trial.duplicates = duplicates(&objects, &at_ready, &zones);
     trial.resources_at_ready = at_ready.by_kind();
 
-    // Deletion, faults still on.
+    // Deletion of everything at once, faults still on: the engine orders it (users first).
     let deleted = Instant::now();
-    let out = env
-        .kubectl(&["delete", "-n", &namespace, "vpctier,privateendpoint,loadbalancerpolicy", "--all", "--wait=false"])
-        .await?;
+    let kinds = "vpctier,privateendpoint,loadbalancerpolicy,transitgateway,vpcpeering";
+    let out = env.kubectl(&["delete", "-n", &namespace, kinds, "--all", "--wait=false"]).await?;
     anyhow::ensure!(out.status.success(), "kubectl delete: {}", String::from_utf8_lossy(&out.stderr));
     let delete_limit = Duration::from_secs(args.delete_seconds);
     loop {
