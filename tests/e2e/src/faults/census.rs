@@ -25,6 +25,10 @@ pub struct Census {
     pub items: Vec<Item>,
 }
 
+/// A second load balancer with a name already taken: something AWS never holds (see `elb`), so
+/// `make chaos` reports it apart from duplicates.
+pub const SAME_NAME_LOAD_BALANCER: &str = "load_balancer_same_name";
+
 pub const KINDS: &[&str] = &[
     "vpc",
     "subnet",
@@ -50,6 +54,8 @@ pub const KINDS: &[&str] = &[
     "customer_gateway",
     "vpn_connection",
     "vpc_peering_connection",
+    "transit_gateway_vpn_attachment",
+    SAME_NAME_LOAD_BALANCER,
 ];
 
 fn ec2_owner(tags: &[aws_sdk_ec2::types::Tag]) -> Option<String> {
@@ -159,8 +165,6 @@ async fn ec2(c: &aws_sdk_ec2::Client, items: &mut Vec<Item>) -> Result<()> {
 /// Hubs and their parts, VPN, and VPC peering connections; gone ones (deleted, rejected,
 /// failed) are not counted.
 async fn transit(c: &aws_sdk_ec2::Client, items: &mut Vec<Item>) -> Result<()> {
-    // An attachment belongs to the owner of its VPC when its tags do not say (the emulator
-    // drops the tags a VPC attachment is created with).
     let vpc_owners: HashMap<String, String> =
         items.iter().filter(|i| i.kind == "vpc").filter_map(|i| Some((i.id.clone(), i.owner.clone()?))).collect();
     let mut push = |kind, id: Option<&str>, tags: &[aws_sdk_ec2::types::Tag], state: Option<&str>| {
@@ -181,31 +185,39 @@ async fn transit(c: &aws_sdk_ec2::Client, items: &mut Vec<Item>) -> Result<()> {
         let state = t.state().map(|s| s.as_str());
         push("transit_gateway_route_table", t.transit_gateway_route_table_id(), t.tags(), state);
     }
-    let peerings = c.describe_transit_gateway_peering_attachments().send().await?;
-    for a in peerings.transit_gateway_peering_attachments() {
-        let state = a.state().map(|s| s.as_str());
-        push("transit_gateway_peering", a.transit_gateway_attachment_id(), a.tags(), state);
-    }
-    let attachments = c.describe_transit_gateway_vpc_attachments().send().await?;
-    let mut vpc_attachments = Vec::new();
-    for a in attachments.transit_gateway_vpc_attachments() {
+    // One Describe for every attachment type (the emulator answers the per-type Describes with
+    // attachments of all types). A VPC's or a VPN's attachment belongs to the owner of that VPC
+    // or VPN connection when its tags do not say (AWS makes the VPN's; the emulator drops the
+    // tags a VPC attachment is created with).
+    let vpns = c.describe_vpn_connections().send().await?;
+    let vpn_owners: HashMap<&str, String> =
+        vpns.vpn_connections().iter().filter_map(|v| Some((v.vpn_connection_id()?, ec2_owner(v.tags())?))).collect();
+    let mut attachments = Vec::new();
+    for a in c.describe_transit_gateway_attachments().send().await?.transit_gateway_attachments() {
         let (Some(id), Some(state)) = (a.transit_gateway_attachment_id(), a.state()) else { continue };
+        let resource = a.resource_id().unwrap_or_default();
+        let (kind, by_resource) = match a.resource_type().map(|t| t.as_str()) {
+            Some("vpc") => ("transit_gateway_vpc_attachment", vpc_owners.get(resource).cloned()),
+            Some("vpn") => ("transit_gateway_vpn_attachment", vpn_owners.get(resource).cloned()),
+            Some("peering") => ("transit_gateway_peering", None),
+            _ => continue,
+        };
         if live(state.as_str()) {
-            let owner = ec2_owner(a.tags()).or_else(|| vpc_owners.get(a.vpc_id()?).cloned());
-            vpc_attachments.push(Item { kind: "transit_gateway_vpc_attachment", id: id.into(), owner });
+            let owner = ec2_owner(a.tags()).or(by_resource);
+            attachments.push(Item { kind, id: id.into(), owner });
         }
     }
     for g in c.describe_customer_gateways().send().await?.customer_gateways() {
         push("customer_gateway", g.customer_gateway_id(), g.tags(), g.state());
     }
-    for v in c.describe_vpn_connections().send().await?.vpn_connections() {
+    for v in vpns.vpn_connections() {
         push("vpn_connection", v.vpn_connection_id(), v.tags(), v.state().map(|s| s.as_str()));
     }
     for p in c.describe_vpc_peering_connections().send().await?.vpc_peering_connections() {
         let state = p.status().and_then(|s| s.code()).map(|s| s.as_str());
         push("vpc_peering_connection", p.vpc_peering_connection_id(), p.tags(), state);
     }
-    items.extend(vpc_attachments);
+    items.extend(attachments);
     Ok(())
 }
 
@@ -232,10 +244,15 @@ async fn elb(
     }
     let owner = |arn: &str| owner_of.get(arn).cloned().flatten();
     let mut lb_owners = HashMap::new();
+    let mut names = BTreeSet::new();
     for lb in &lbs {
         let arn = lb.load_balancer_arn().unwrap_or_default();
         lb_owners.insert(arn.to_string(), owner(arn));
-        items.push(Item { kind: "load_balancer", id: arn.into(), owner: owner(arn) });
+        // AWS answers a CreateLoadBalancer repeated with the same name and settings with the
+        // load balancer it made; the emulator makes another one of that name.
+        let first = names.insert(lb.load_balancer_name().unwrap_or_default().to_string());
+        let kind = if first { "load_balancer" } else { SAME_NAME_LOAD_BALANCER };
+        items.push(Item { kind, id: arn.into(), owner: owner(arn) });
         for l in c.describe_listeners().load_balancer_arn(arn).send().await?.listeners() {
             let listener = l.listener_arn().unwrap_or_default();
             items.push(Item { kind: "listener", id: listener.into(), owner: owner(arn) });

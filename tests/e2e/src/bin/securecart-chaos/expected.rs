@@ -27,7 +27,9 @@ fn owner<K: kube::Resource<DynamicType = ()>>(o: &K) -> Owner {
 pub fn vpc_tier(vt: &VpcTier, zones: &[String]) -> Result<Counts, String> {
     let region: Vec<Zone> = zones.iter().map(|z| Zone::new(z, "available")).collect();
     let zones = vpc_tier::resolve_zones(&vt.spec, &region, &[]).map_err(|e| e.0)?;
-    let d = vpc_tier::desired(&vt.spec, &owner(vt), zones, &Observed::default()).map_err(|e| e.0)?;
+    // The hub's facts are not needed to count: an attachment to it is one resource.
+    let spec = securecart_api::VpcTierSpec { transit_gateway: None, ..vt.spec.clone() };
+    let d = vpc_tier::desired(&spec, &owner(vt), zones, &Observed::default()).map_err(|e| e.0)?;
     Ok(Counts::from([
         ("vpc", 1),
         ("subnet", d.subnets.len()),
@@ -41,7 +43,7 @@ pub fn vpc_tier(vt: &VpcTier, zones: &[String]) -> Result<Counts, String> {
 }
 
 /// A hub: itself, its route tables, the peering attachments it requests, and a customer
-/// gateway with each VPN connection (the VPN's own attachment is AWS's and untagged).
+/// gateway and an attachment with each VPN connection.
 pub fn transit_gateway(tgw: &TransitGateway) -> Counts {
     let s = &tgw.spec;
     Counts::from([
@@ -50,6 +52,7 @@ pub fn transit_gateway(tgw: &TransitGateway) -> Counts {
         ("transit_gateway_peering", s.peerings.len()),
         ("customer_gateway", s.vpn_connections.len()),
         ("vpn_connection", s.vpn_connections.len()),
+        ("transit_gateway_vpn_attachment", s.vpn_connections.len()),
     ])
 }
 
