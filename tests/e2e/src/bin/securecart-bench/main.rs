@@ -181,9 +181,12 @@ async fn floor_network(zones: &[String]) -> Result<(String, Vec<String>)> {
 async fn policy_storm(env: &TestEnv, count: usize, zones: &[String]) -> Result<Vec<Scenario>> {
     let ns = "bench-lbp";
     namespace(env, ns).await?;
-    let clients = env.load_balancing_clients(FLOOR_REGION).await;
+    // The floor runs in the emulator's default account (as `floor_network`), its zone too.
     let floor_zone = "floor-lb.example.com";
-    let floor_zone_id = clients.create_hosted_zone(floor_zone).await?;
+    let route53 = aws_sdk_route53::Client::new(&securecart_e2e::aws_config("us-east-1").await);
+    let created = route53.create_hosted_zone().name(floor_zone).caller_reference(floor_zone).send().await?;
+    let floor_zone_id = created.hosted_zone().map(|z| z.id().trim_start_matches("/hostedzone/").to_string());
+    let floor_zone_id = floor_zone_id.context("CreateHostedZone returned no zone")?;
     let (vpc, subnets) = floor_network(zones).await?;
     eprintln!("bench: {count} LoadBalancerPolicies, floor");
     let floor =
