@@ -28,7 +28,7 @@ bin="$root/target/$target/release/securecart-controller"
 echo "build-image.sh: release build took $((SECONDS - t0))s" >&2
 
 # A static binary has no program interpreter; anything else would not start on scratch.
-if readelf -l "$bin" | grep -q 'Requesting program interpreter'; then
+if readelf -l "$bin" | grep 'Requesting program interpreter' >/dev/null; then
   echo "build-image.sh: $bin is dynamically linked" >&2
   exit 1
 fi

@@ -21,7 +21,7 @@ esac
 # --- the image build -------------------------------------------------------------------------
 # musl-gcc compiles aws-lc's C code for the musl target; the CA bundle goes into the image.
 apt_ensure musl-tools ca-certificates binutils
-if rustup target list --installed 2>/dev/null | grep -qx x86_64-unknown-linux-musl; then
+if rustup target list --installed 2>/dev/null | grep -x x86_64-unknown-linux-musl >/dev/null; then
   say "Rust target x86_64-unknown-linux-musl present"
 else
   say "adding Rust target x86_64-unknown-linux-musl"

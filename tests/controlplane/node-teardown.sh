@@ -138,7 +138,9 @@ remove_links() {
     done
     ip link del "$bridge" 2>/dev/null || true
   fi
-  if ip -o addr show dev lo | grep -qw "$node_ip"; then ip addr del "$node_ip/32" dev lo 2>/dev/null || true; fi
+  # Not `grep -q`: it exits at the first match, `ip` may then die of SIGPIPE, and under
+  # pipefail the pipeline fails, so the address would be neither removed nor reported.
+  if ip -o addr show dev lo | grep -w "$node_ip" >/dev/null; then ip addr del "$node_ip/32" dev lo 2>/dev/null || true; fi
 }
 
 remove_cgroups() {
@@ -197,7 +199,7 @@ verify_clean() {
   ! ip link show "$bridge" >/dev/null 2>&1 || left+=("link $bridge")
   out="$(ip -o link show type veth 2>/dev/null | grep -w "master $bridge" || true)"
   [[ -z "$out" ]] || left+=("veth links on $bridge")
-  ! ip -o addr show dev lo | grep -qw "$node_ip" || left+=("address $node_ip on lo")
+  ! ip -o addr show dev lo | grep -w "$node_ip" >/dev/null || left+=("address $node_ip on lo")
   if [[ -f "$machine/sysctl.before" ]]; then
     while IFS='=' read -r key value; do
       file="/proc/sys/${key//.//}"

@@ -382,7 +382,7 @@ cmd_up() {
     say "cleaning up a half-started node in $dir"
     teardown || die "could not clean up $dir"
   fi
-  ip -o addr show | grep -qw "$node_ip" && die "$node_ip is already on an interface of this machine"
+  ip -o addr show | grep -w "$node_ip" >/dev/null && die "$node_ip is already on an interface of this machine"
   ip link show "$bridge" >/dev/null 2>&1 && die "a link named $bridge already exists"
   command -v nft >/dev/null || die "nft missing; run tests/controlplane/deps-node.sh"
   [[ -x "$venv/bin/moto_server" ]] || die "moto missing; run tests/controlplane/deps-node.sh"
