@@ -1,8 +1,9 @@
 //! Everything the operator's kinds can leave in the emulator, counted straight from it: each
 //! resource with the owner UID its tags name (or, for listeners, rules and Shield protections,
 //! the owner of the load balancer they belong to; for untagged Route 53 health checks, the owner
-//! whose UID starts their caller reference), transit gateways and peering connections included. `make chaos` compares it with what each object
-//! should hold (duplicates) and, after deletion, with what was there before (leaks).
+//! whose UID starts their caller reference), transit gateways and peering connections included.
+//! `make chaos` compares it with what each object should hold (duplicates) and, after deletion,
+//! with what was there before (leaks).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
