@@ -32,6 +32,8 @@ pub mod reason {
     pub const DELETING: &str = "Deleting";
     /// Deletion cannot go on until something outside the controller's ownership is removed.
     pub const DELETION_BLOCKED: &str = "DeletionBlocked";
+    /// An AWS name the object derives is held by a resource it does not own (the message names it).
+    pub const NAME_TAKEN: &str = "NameTaken";
     /// A partner endpoint service has not accepted the connection yet.
     pub const PENDING_ACCEPTANCE: &str = "PendingAcceptance";
     /// A partner endpoint service rejected the connection.

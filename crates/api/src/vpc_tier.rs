@@ -30,6 +30,7 @@ use crate::DeletionPolicy;
 )]
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("has(self.availabilityZones) != has(self.availabilityZoneNames)").message("set exactly one of spec.availabilityZones and spec.availabilityZoneNames"))]
+#[x_kube(validation = Rule::new("!has(self.subnetGroups) || self.subnetGroups.all(g, self.tiers.exists(t, t.name == g.tier))").message("spec.subnetGroups[].tier must name a tier in spec.tiers"))]
 #[x_kube(validation = Rule::new("!has(self.natGateways) || self.natGateways == 'None' || !self.tiers.exists(t, t.type == 'Private') || self.tiers.exists(t, t.type == 'Public')").message("spec.natGateways: NAT gateways live in a Public tier; add one or set natGateways: None"))]
 pub struct VpcTierSpec {
     /// The AWS region, e.g. `us-east-1`. Immutable.
@@ -76,6 +77,13 @@ pub struct VpcTierSpec {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transit_gateway: Option<VpcTransitGateway>,
 
+    /// Database subnet groups (RDS, ElastiCache) over one tier's subnet in every zone, kept to
+    /// the tier's subnets when zones change.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 20))]
+    #[x_kube(validation = Rule::new("self.all(g, self.exists_one(h, h.name == g.name && h.service == g.service))").message("spec.subnetGroups: a name is used once per service"))]
+    pub subnet_groups: Vec<SubnetGroup>,
+
     /// Tags added to every AWS resource, besides the ownership tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(length(max = 30))]
@@ -121,6 +129,40 @@ pub struct TransitGatewayRoute {
     /// The tiers whose route tables get the route.
     #[schemars(length(min = 1, max = 8), inner(length(max = 32)))]
     pub tiers: Vec<String>,
+}
+
+/// A DB subnet group (RDS) or cache subnet group (ElastiCache) over a tier's subnets. Its AWS
+/// name is `<namespace>-<vpctier>-<name>`, reported in the status.
+#[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SubnetGroup {
+    #[schemars(length(min = 1, max = 63), regex(pattern = r"^[a-z]([-a-z0-9]*[a-z0-9])?$"))]
+    pub name: String,
+    /// The tier whose subnets (one per zone) the group holds.
+    #[schemars(length(min = 1, max = 32))]
+    pub tier: String,
+    /// RDS (a DB subnet group; needs two zones or more) or ElastiCache (a cache subnet group).
+    pub service: SubnetGroupService,
+    /// Default: "<service> subnet group of VpcTier <namespace>/<name>, tier <tier>".
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(length(min = 1, max = 255))]
+    pub description: Option<String>,
+}
+
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum SubnetGroupService {
+    #[serde(rename = "RDS")]
+    Rds,
+    ElastiCache,
+}
+
+impl SubnetGroupService {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SubnetGroupService::Rds => "RDS",
+            SubnetGroupService::ElastiCache => "ElastiCache",
+        }
+    }
 }
 
 /// An Availability Zone name such as `us-east-1a`.
@@ -233,6 +275,23 @@ pub struct VpcTierStatus {
     pub flow_log_id: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub transit_gateway_attachment: Option<TransitGatewayAttachmentStatus>,
+    /// The subnet groups that exist, with the subnets they hold.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subnet_groups: Vec<SubnetGroupStatus>,
+}
+
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct SubnetGroupStatus {
+    /// The name in the spec.
+    pub name: String,
+    pub service: SubnetGroupService,
+    /// The group's name in AWS, what a DB instance or cache cluster names.
+    pub group_name: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub arn: Option<String>,
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub subnet_ids: Vec<String>,
 }
 
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]

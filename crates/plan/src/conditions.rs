@@ -204,6 +204,14 @@ fn condition_with(
 }
 
 /// The readiness of a plan that made no further changes: Ready, or what it still waits for.
+/// Not ready for as long as something outside the controller blocks the plan (stalled: it will
+/// not resolve on its own), with the first block's reason and every block's message.
+pub fn blocked(blocked: &[crate::plan::Blocked]) -> Option<Readiness> {
+    let first = blocked.first()?;
+    let message = blocked.iter().map(|b| b.message.as_str()).collect::<Vec<_>>().join("; ");
+    Some(Readiness::NotReady { reason: first.reason, message, stalled: true })
+}
+
 pub fn settled(steps_left: usize, waiting: &[String]) -> Readiness {
     match (steps_left, waiting.is_empty()) {
         (0, true) => Readiness::Ready,
@@ -319,5 +327,16 @@ mod tests {
         assert_eq!(settled(0, &[]), Readiness::Ready);
         assert_eq!(settled(0, &["NAT gateway nat-1".into()]), Readiness::progressing("waiting for NAT gateway nat-1"));
         assert_eq!(settled(3, &[]), Readiness::progressing("3 changes still to make"));
+        assert_eq!(blocked(&[]), None);
+        let used = crate::plan::Blocked::deletion("DB subnet group a is used by DB instance d".into());
+        let taken = crate::plan::Blocked::name_taken("cache subnet group b exists".into());
+        assert_eq!(
+            blocked(&[used, taken]),
+            Some(Readiness::NotReady {
+                reason: reason::DELETION_BLOCKED,
+                message: "DB subnet group a is used by DB instance d; cache subnet group b exists".into(),
+                stalled: true
+            })
+        );
     }
 }

@@ -17,6 +17,7 @@ pub mod route53;
 pub mod security_group;
 pub mod shield;
 pub mod step;
+pub mod subnet_group;
 pub mod transit;
 pub mod transit_gateway;
 pub mod vpc_endpoint;

@@ -134,18 +134,40 @@ pub struct Plan<S> {
     /// Work that cannot start yet (a NAT gateway still pending, a subnet still in use); the
     /// controller re-observes and plans again.
     pub waiting: Vec<String>,
+    /// What only a change outside the controller can release (a DB instance in a subnet group
+    /// that is to go, a name another owner holds): reported with its reason, retried slowly.
+    pub blocked: Vec<Blocked>,
+}
+
+/// A part of the plan that cannot go ahead until something outside the controller changes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Blocked {
+    pub reason: &'static str,
+    pub message: String,
+}
+
+impl Blocked {
+    /// Something AWS-side, not made by this controller, still uses what is to be removed.
+    pub fn deletion(message: String) -> Self {
+        Self { reason: securecart_api::conditions::reason::DELETION_BLOCKED, message }
+    }
+
+    /// The name the object derives is held by a resource it does not own.
+    pub fn name_taken(message: String) -> Self {
+        Self { reason: securecart_api::conditions::reason::NAME_TAKEN, message }
+    }
 }
 
 impl<S> Plan<S> {
     /// The same plan over another step type (a service's steps into the kind's).
     pub fn map<T>(self, f: impl Fn(S) -> T) -> Plan<T> {
-        Plan { steps: self.steps.into_iter().map(f).collect(), waiting: self.waiting }
+        Plan { steps: self.steps.into_iter().map(f).collect(), waiting: self.waiting, blocked: self.blocked }
     }
 }
 
 impl<S> Default for Plan<S> {
     fn default() -> Self {
-        Self { steps: Vec::new(), waiting: Vec::new() }
+        Self { steps: Vec::new(), waiting: Vec::new(), blocked: Vec::new() }
     }
 }
 
@@ -160,12 +182,13 @@ impl<S: Ordered> Plan<S> {
     }
 
     pub fn in_sync(&self) -> bool {
-        self.steps.is_empty() && self.waiting.is_empty()
+        self.steps.is_empty() && self.waiting.is_empty() && self.blocked.is_empty()
     }
 
     pub fn extend(&mut self, other: Plan<S>) {
         self.steps.extend(other.steps);
         self.waiting.extend(other.waiting);
+        self.blocked.extend(other.blocked);
     }
 
     /// For each step, the indices of the steps it must wait for.
@@ -252,6 +275,9 @@ impl<S: Ordered> Plan<S> {
         for wait in &self.waiting {
             out.push_str(&format!("waiting: {wait}\n"));
         }
+        for b in &self.blocked {
+            out.push_str(&format!("blocked ({}): {}\n", b.reason, b.message));
+        }
         out
     }
 }
@@ -299,7 +325,7 @@ mod tests {
     }
 
     fn plan(steps: Vec<S>) -> Plan<S> {
-        Plan { steps, waiting: Vec::new() }
+        Plan { steps, ..Plan::default() }
     }
 
     #[test]

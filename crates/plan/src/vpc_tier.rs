@@ -6,8 +6,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use ipnet::Ipv4Net;
 use securecart_api::{
-    FlowLogs, NatGatewayMode, NatGatewayStatus, SubnetStatus, TierType, TrafficType, TransitGatewayAttachmentStatus,
-    VpcTierSpec, VpcTierStatus, VpcTransitGateway,
+    FlowLogs, NatGatewayMode, NatGatewayStatus, SubnetGroupService, SubnetGroupStatus, SubnetStatus, TierType,
+    TrafficType, TransitGatewayAttachmentStatus, VpcTierSpec, VpcTierStatus, VpcTransitGateway,
 };
 
 use crate::cidr::{self, Request};
@@ -20,7 +20,7 @@ use crate::owner::{Owner, component};
 use crate::plan::Plan;
 use crate::step::Step;
 use crate::transit::{DesiredVpcAttachment, attachment};
-use crate::{InvalidSpec, network};
+use crate::{InvalidSpec, network, subnet_group};
 
 const MAX_ZONES: usize = 6;
 
@@ -127,9 +127,51 @@ pub fn validate(spec: &VpcTierSpec) -> Result<(), InvalidSpec> {
     if let Some(t) = &spec.transit_gateway {
         validate_transit(spec, vpc, t)?;
     }
+    validate_subnet_groups(spec, zone_count)?;
     let placeholder: Vec<String> = (0..zone_count).map(|i| format!("zone {}", i + 1)).collect();
     cidr::carve(vpc, &subnet_requests(spec, &placeholder, &BTreeMap::new()), &[]).map_err(InvalidSpec)?;
     Ok(())
+}
+
+fn validate_subnet_groups(spec: &VpcTierSpec, zone_count: usize) -> Result<(), InvalidSpec> {
+    let bad = |m: String| Err(InvalidSpec(m));
+    for (i, g) in spec.subnet_groups.iter().enumerate() {
+        let field = format!("spec.subnetGroups[{i}]");
+        if !spec.tiers.iter().any(|t| t.name == g.tier) {
+            return bad(format!("{field}.tier: there is no tier {:?} in spec.tiers", g.tier));
+        }
+        if spec.subnet_groups[..i].iter().any(|h| h.name == g.name && h.service == g.service) {
+            return bad(format!("{field}.name: {} subnet group {:?} is defined twice", g.service.as_str(), g.name));
+        }
+        if g.service == SubnetGroupService::Rds && zone_count < 2 {
+            return bad(format!(
+                "{field}: an RDS DB subnet group needs subnets in at least two zones; the VpcTier has {zone_count}"
+            ));
+        }
+    }
+    Ok(())
+}
+
+fn desired_subnet_groups(spec: &VpcTierSpec, owner: &Owner, zones: &[String]) -> Vec<subnet_group::Desired> {
+    spec.subnet_groups
+        .iter()
+        .map(|g| subnet_group::Desired {
+            component: subnet_group::component_of(g.service, &g.name),
+            service: g.service,
+            spec_name: g.name.clone(),
+            name: subnet_group::aws_name(owner, &g.name),
+            description: g.description.clone().unwrap_or_else(|| {
+                format!(
+                    "{} subnet group of VpcTier {}/{}, tier {}",
+                    g.service.as_str(),
+                    owner.namespace,
+                    owner.name,
+                    g.tier
+                )
+            }),
+            subnets: zones.iter().map(|z| components::subnet(&g.tier, z)).collect(),
+        })
+        .collect()
 }
 
 /// The transitGateway block against the VpcTier's own tiers and block; its route table names
@@ -459,6 +501,7 @@ pub fn desired_with_hub(
         (None, _) => None,
     };
 
+    let subnet_groups = desired_subnet_groups(spec, owner, &zones);
     Ok(Desired {
         owner: owner.clone(),
         user_tags: spec.tags.clone(),
@@ -470,6 +513,7 @@ pub fn desired_with_hub(
         nat_gateways,
         flow_log,
         transit,
+        subnet_groups,
     })
 }
 
@@ -554,6 +598,23 @@ pub fn status(desired: &Desired, observed: &Observed) -> VpcTierStatus {
                 propagated_to: a.propagations.iter().filter(|(_, s)| s == "enabled").map(|(t, _)| t.clone()).collect(),
             })
         }),
+        subnet_groups: desired
+            .subnet_groups
+            .iter()
+            .filter_map(|d| {
+                let g = observed
+                    .subnet_groups
+                    .iter()
+                    .find(|g| owner.owns(&g.tags) && g.service == Some(d.service) && g.name == d.name)?;
+                Some(SubnetGroupStatus {
+                    name: d.spec_name.clone(),
+                    service: d.service,
+                    group_name: g.name.clone(),
+                    arn: Some(g.arn.clone()).filter(|a| !a.is_empty()),
+                    subnet_ids: g.subnet_ids.iter().cloned().collect(),
+                })
+            })
+            .collect(),
         ..Default::default()
     }
 }
@@ -561,9 +622,24 @@ pub fn status(desired: &Desired, observed: &Observed) -> VpcTierStatus {
 /// Every step of a VpcTier: its network, then its attachment to a hub. `hub` is the transit
 /// gateway it attaches or attached to (its status), so teardown finds an untagged attachment.
 pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed, hub: Option<&str>) -> Plan<Step> {
+    let groups = desired.map(|d| d.subnet_groups.as_slice()).unwrap_or_default();
+    let user_tags = desired.map(|d| d.user_tags.clone()).unwrap_or_default();
+    let held = subnet_group::held_subnets(groups, cx.owner, &observed.subnet_groups);
+    if desired.is_none() {
+        // Nothing of a VpcTier is torn down while a database still runs in its subnets.
+        let groups_plan = subnet_group::plan(&[], &user_tags, cx, &BTreeMap::new(), &observed.subnet_groups);
+        if !groups_plan.blocked.is_empty() {
+            return Plan { blocked: groups_plan.blocked, ..Plan::default() };
+        }
+    }
+    // The subnets of a group that is to go but still has users stay, as a user's would.
+    let mut in_use = cx.in_use.clone();
+    for (subnet, groups) in held {
+        in_use.entry(subnet).or_default().extend(groups);
+    }
+    let cx = &Context { in_use: &in_use, ..*cx };
     let (network, refs) = network::plan_with_refs(desired, cx, observed);
     let mut plan = network.map(Step::Network);
-    let user_tags = desired.map(|d| d.user_tags.clone()).unwrap_or_default();
     let vpc = attachment::VpcRefs { vpc: refs.vpc.as_ref(), vpc_id: refs.vpc_id.as_deref(), subnets: &refs.subnets };
     let attachment = attachment::plan(
         desired.and_then(|d| d.transit.as_ref()),
@@ -574,5 +650,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed, hub: O
         &observed.transit_attachments,
     );
     plan.extend(attachment.map(Step::Transit));
+    let groups_plan = subnet_group::plan(groups, &user_tags, cx, &refs.subnets, &observed.subnet_groups);
+    plan.extend(groups_plan.map(Step::SubnetGroup));
     plan
 }

@@ -453,7 +453,7 @@ fn another_owners_endpoint_and_security_group_are_never_touched() {
 
 #[test]
 fn teardown_deletes_the_endpoint_then_the_security_group() {
-    let both = Plan { steps: vec![delete_group("x"), delete_endpoint("x")], waiting: vec![] };
+    let both = Plan { steps: vec![delete_group("x"), delete_endpoint("x")], ..Plan::default() };
     assert_eq!(both.levels(), [1, 0], "the endpoint goes first, then its group");
     for slow in [false, true] {
         let mut sim = converged(&sts());

@@ -170,7 +170,7 @@ fn a_crash_mid_plan_never_duplicates() {
         // Apply only the first `cut` levels, as if the controller died there.
         let levels = first.levels();
         let steps = first.steps.iter().zip(levels).filter(|(_, l)| *l < cut).map(|(s, _)| s.clone()).collect();
-        let partial = Plan { steps, waiting: vec![] };
+        let partial = Plan { steps, ..Plan::default() };
         apply_as(&owner(), &mut sim, &partial).unwrap();
         converge(Some(&s), &mut sim);
         let o = sim.observe();

@@ -102,11 +102,11 @@ impl World {
                 .iter()
                 .filter_map(|s| if let Step::Network(n) = s { Some(n.clone()) } else { None })
                 .collect(),
-            waiting: Vec::new(),
+            ..Plan::default()
         };
         let transit: Plan<Step> = Plan {
             steps: plan.steps.iter().filter(|s| matches!(s, Step::Transit(_))).cloned().collect(),
-            waiting: Vec::new(),
+            ..Plan::default()
         };
         self.net.apply(&network)?;
         self.hub.apply(&transit)?;

@@ -271,7 +271,7 @@ fn drift_deleted_public_default_route_is_recreated() {
     let igw = id_of(&sim.observed, "igw");
     sim.apply(&Plan {
         steps: vec![Step::DeleteRoute { route_table_id: rtb.clone(), destination: "0.0.0.0/0".into() }],
-        waiting: vec![],
+        ..Plan::default()
     })
     .unwrap();
     let plan = plan_for(Some(&s), &sim);
@@ -284,7 +284,7 @@ fn drift_deleted_subnet_is_recreated_in_its_old_block_and_reassociated() {
     let (s, mut sim) = converged_example();
     let gone = id_of(&sim.observed, "subnet/database/us-east-1b");
     let rtb = id_of(&sim.observed, "rtb/isolated");
-    sim.apply(&Plan { steps: vec![Step::DeleteSubnet { id: gone.clone() }], waiting: vec![] }).unwrap();
+    sim.apply(&Plan { steps: vec![Step::DeleteSubnet { id: gone.clone() }], ..Plan::default() }).unwrap();
     let plan = plan_for(Some(&s), &sim);
     assert_eq!(
         plan.render(),
@@ -307,7 +307,7 @@ fn drift_changed_tag_value_is_rewritten_alone() {
     let tags = Tags::from([("team".into(), "someone-else".into()), ("extra".into(), "kept".into())]);
     sim.apply(&Plan {
         steps: vec![Step::SetTags { resource_id: id.clone(), component: "x".into(), tags }],
-        waiting: vec![],
+        ..Plan::default()
     })
     .unwrap();
     let plan = plan_for(Some(&s), &sim);
@@ -337,7 +337,7 @@ fn drift_detached_internet_gateway_is_reattached() {
     let (igw, vpc) = (id_of(&sim.observed, "igw"), id_of(&sim.observed, "vpc"));
     sim.apply(&Plan {
         steps: vec![Step::DetachInternetGateway { id: igw.clone(), vpc_id: vpc.clone() }],
-        waiting: vec![],
+        ..Plan::default()
     })
     .unwrap();
     assert_eq!(sim.blackholes().len(), 1, "the public route is a blackhole now");
@@ -361,7 +361,7 @@ fn drift_public_ip_on_launch_and_dns_hostnames_are_reset() {
                 value: false,
             },
         ],
-        waiting: vec![],
+        ..Plan::default()
     })
     .unwrap();
     let plan = plan_for(Some(&s), &sim);
@@ -389,7 +389,7 @@ fn after_a_crash_only_what_is_missing_is_created() {
             .take(5)
             .cloned()
             .collect(),
-        waiting: vec![],
+        ..Plan::default()
     };
     sim.apply(&partial).unwrap();
     assert_eq!((sim.observed.vpcs.len(), sim.observed.subnets.len()), (1, 4));
@@ -445,7 +445,7 @@ fn duplicate_vpcs_keep_the_lower_id_and_delete_the_other() {
     let s = spec(example());
     let mut sim = Sim::new();
     let create = plan_for(Some(&s), &sim).steps.into_iter().find(|st| matches!(st, Step::CreateVpc { .. })).unwrap();
-    sim.apply(&Plan { steps: vec![create.clone(), create], waiting: vec![] }).unwrap();
+    sim.apply(&Plan { steps: vec![create.clone(), create], ..Plan::default() }).unwrap();
     assert_eq!(sim.observed.vpcs.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(), ["vpc-1", "vpc-2"]);
 
     let plan = plan_for(Some(&s), &sim);
@@ -468,7 +468,7 @@ fn duplicates_keep_the_one_the_status_names_then_the_one_in_use_with_random_ids(
     // A lost CreateVpc response, retried by the SDK: an empty twin with the same tags.
     let create =
         plan_for(Some(&s), &Sim::new()).steps.into_iter().find(|st| matches!(st, Step::CreateVpc { .. })).unwrap();
-    sim.apply(&Plan { steps: vec![create], waiting: vec![] }).unwrap();
+    sim.apply(&Plan { steps: vec![create], ..Plan::default() }).unwrap();
     let twin = sim.observed.vpcs.iter().map(|v| v.id.clone()).find(|id| *id != kept_vpc).unwrap();
     // Whatever the random IDs' order, the VPC holding the subnets is kept and the twin goes.
     let plan = plan_for(Some(&s), &sim);
@@ -482,7 +482,7 @@ fn duplicates_keep_the_one_the_status_names_then_the_one_in_use_with_random_ids(
     // Two empty twins: the one the status names is kept, even when its ID sorts last.
     let mut fresh = Sim::with_random_ids();
     let create = plan_for(Some(&s), &fresh).steps.into_iter().find(|st| matches!(st, Step::CreateVpc { .. })).unwrap();
-    fresh.apply(&Plan { steps: vec![create.clone(), create], waiting: vec![] }).unwrap();
+    fresh.apply(&Plan { steps: vec![create.clone(), create], ..Plan::default() }).unwrap();
     let mut ids: Vec<String> = fresh.observed.vpcs.iter().map(|v| v.id.clone()).collect();
     ids.sort();
     let named = ids[1].clone();

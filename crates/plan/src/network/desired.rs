@@ -20,6 +20,8 @@ pub struct Desired {
     pub flow_log: Option<DesiredFlowLog>,
     /// The VPC's attachment to a hub, and the routes to it in the VPC's route tables.
     pub transit: Option<crate::transit::DesiredVpcAttachment>,
+    /// RDS and ElastiCache subnet groups over the VPC's subnets.
+    pub subnet_groups: Vec<crate::subnet_group::Desired>,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -16,6 +16,8 @@ pub struct Observed {
     pub flow_logs: Vec<FlowLog>,
     /// The VPC's transit gateway attachments (read only for a VpcTier that has or had one).
     pub transit_attachments: Vec<crate::transit::VpcAttachment>,
+    /// The RDS and ElastiCache subnet groups it has or may have made (read by name).
+    pub subnet_groups: Vec<crate::subnet_group::SubnetGroup>,
 }
 
 impl Observed {
@@ -31,6 +33,7 @@ impl Observed {
             addresses: self.addresses.iter().filter(|r| mine(&r.tags)).cloned().collect(),
             flow_logs: self.flow_logs.iter().filter(|r| mine(&r.tags)).cloned().collect(),
             transit_attachments: self.transit_attachments.iter().filter(|r| mine(&r.tags)).cloned().collect(),
+            subnet_groups: self.subnet_groups.iter().filter(|r| mine(&r.tags)).cloned().collect(),
         }
     }
 
@@ -51,6 +54,7 @@ impl Observed {
         add(&mut self.addresses, other.addresses, |r| &r.allocation_id);
         add(&mut self.flow_logs, other.flow_logs, |r| &r.id);
         add(&mut self.transit_attachments, other.transit_attachments, |r| &r.id);
+        add(&mut self.subnet_groups, other.subnet_groups, |r| &r.arn);
     }
 
     /// (component, ID) of every resource carrying `owner_uid`, for the status inventory.
@@ -70,6 +74,7 @@ impl Observed {
         mine.addresses.iter().for_each(|r| push(&r.tags, &r.allocation_id));
         mine.flow_logs.iter().for_each(|r| push(&r.tags, &r.id));
         mine.transit_attachments.iter().filter(|a| a.is_live()).for_each(|r| push(&r.tags, &r.id));
+        mine.subnet_groups.iter().for_each(|r| push(&r.tags, &r.name));
         out
     }
 }

@@ -570,4 +570,5 @@ pub fn owns_anything(owner: &crate::Owner, observed: &Observed) -> bool {
         || observed.addresses.iter().any(|r| owner.owns(&r.tags))
         || observed.flow_logs.iter().any(|r| owner.owns(&r.tags))
         || observed.transit_attachments.iter().any(|a| owner.owns(&a.tags) && a.holds_subnets())
+        || observed.subnet_groups.iter().any(|g| owner.owns(&g.tags))
 }
