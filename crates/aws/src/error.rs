@@ -61,8 +61,13 @@ impl AwsError {
             "ServiceUnavailableException",
             "DirectConnectServerException",
         ];
-        const EXISTS: &[&str] =
-            &["HealthCheckAlreadyExists", "WAFDuplicateItemException", "ResourceAlreadyExistsException"];
+        const EXISTS: &[&str] = &[
+            "HealthCheckAlreadyExists",
+            "WAFDuplicateItemException",
+            "ResourceAlreadyExistsException",
+            "DBSubnetGroupAlreadyExists",
+            "CacheSubnetGroupAlreadyExists",
+        ];
         UNKNOWN.contains(&self.code.as_str()) || EXISTS.contains(&self.code.as_str())
     }
 
@@ -173,6 +178,12 @@ pub fn classify(code: &str) -> ErrorKind {
         // Direct Connect answers a request it will never accept (a gateway of another account,
         // prefixes out of range) so.
         "DirectConnectClientException",
+        // Subnet groups: too few zones, quotas
+        "DBSubnetGroupDoesNotCoverEnoughAZs",
+        "DBSubnetGroupQuotaExceeded",
+        "DBSubnetQuotaExceededFault",
+        "CacheSubnetGroupQuotaExceeded",
+        "CacheSubnetQuotaExceededFault",
     ];
     // The resource is not there (deleting it is success; observing finds nothing).
     const NOT_FOUND: &[&str] = &[
@@ -186,6 +197,8 @@ pub fn classify(code: &str) -> ErrorKind {
         "ResourceNotFoundException",
         "InvalidGroup.NotFound",
         "InvalidPermission.NotFound",
+        "DBSubnetGroupNotFoundFault",
+        "CacheSubnetGroupNotFoundFault",
     ];
     // Busy rather than wrong: WAF has not seen a new load balancer yet, a resource is still in
     // use by one being deleted, a lock token went stale, two writers raced (Shield's
@@ -202,6 +215,14 @@ pub fn classify(code: &str) -> ErrorKind {
         "ResourceInUse",
         "HealthCheckInUse",
         "DependencyViolation",
+        // A subnet group still used by a database (its users are read before a delete, but one
+        // may start meanwhile), or a subnet of it still in use.
+        "InvalidDBSubnetGroupStateFault",
+        "CacheSubnetGroupInUse",
+        "SubnetInUse",
+        // A repeated create whose first attempt applied: searched for by name, then adopted.
+        "DBSubnetGroupAlreadyExists",
+        "CacheSubnetGroupAlreadyExists",
     ];
     if THROTTLED.contains(&code) {
         ErrorKind::Throttled
@@ -265,5 +286,10 @@ mod tests {
         assert_eq!(classify("HealthCheckAlreadyExists"), ErrorKind::Retryable);
         assert!(e("WAFDuplicateItemException").outcome_unknown());
         assert!(e("ResourceAlreadyExistsException").outcome_unknown());
+        assert!(e("DBSubnetGroupAlreadyExists").outcome_unknown(), "a name derived from the owner is taken");
+        assert_eq!(classify("DBSubnetGroupAlreadyExists"), ErrorKind::Retryable);
+        assert_eq!(classify("DBSubnetGroupNotFoundFault"), ErrorKind::NotFound);
+        assert_eq!(classify("CacheSubnetGroupNotFoundFault"), ErrorKind::NotFound);
+        assert_eq!(classify("DBSubnetGroupDoesNotCoverEnoughAZs"), ErrorKind::Terminal);
     }
 }

@@ -6,10 +6,12 @@
 mod clients;
 pub mod direct_connect;
 pub mod ec2;
+pub mod elasticache;
 pub mod elbv2;
 pub mod error;
 pub mod execute;
 pub mod metrics;
+pub mod rds;
 pub mod route53;
 pub mod sdk;
 pub mod shield;
@@ -26,6 +28,7 @@ use aws_smithy_runtime_api::client::result::SdkError;
 use aws_smithy_runtime_api::http::Response as HttpResponse;
 use aws_smithy_types::error::metadata::ProvideErrorMetadata;
 use aws_types::request_id::RequestId;
+use securecart_api::SubnetGroupService;
 use securecart_plan::plan::PlanStep;
 use securecart_plan::{Location, Output, Plan, Step};
 use tokio::sync::Mutex;
@@ -184,6 +187,10 @@ impl Aws {
                 Step::Transit(s) => ec2_there.run_transit(s, &created).await,
                 Step::Peering(s) => ec2_there.run_peering(s, &created).await,
                 Step::DirectConnect(s) => self.direct_connect(region).await.run(s, &created).await,
+                Step::SubnetGroup(s) => match s.service() {
+                    SubnetGroupService::Rds => self.rds(region).await.run(s, &created).await,
+                    SubnetGroupService::ElastiCache => self.elasticache(region).await.run(s, &created).await,
+                },
             }
         })
         .await

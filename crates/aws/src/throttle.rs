@@ -23,6 +23,10 @@ fn published_half(service: &str, mutating: bool) -> (f64, f64) {
         ("elasticloadbalancing", false) => (5.0, 20.0),
         // Shield Advanced: low, fixed rates.
         ("shield", _) => (0.5, 2.0),
+        // RDS and ElastiCache publish no per-action rates; their control planes throttle near
+        // EC2's mutating rate, and subnet groups change rarely.
+        ("rds" | "elasticache", true) => (1.0, 5.0),
+        ("rds" | "elasticache", false) => (5.0, 20.0),
         _ => (2.5, 10.0),
     }
 }

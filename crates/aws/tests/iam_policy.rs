@@ -57,6 +57,8 @@ fn iam_prefix(service: &str) -> Option<&'static str> {
         "acm" => "acm",
         "directconnect" => "directconnect",
         "sts" => "sts",
+        "rds" => "rds",
+        "elasticache" => "elasticache",
         _ => return None,
     })
 }

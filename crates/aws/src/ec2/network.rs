@@ -152,6 +152,7 @@ impl Ec2 {
             addresses,
             flow_logs: flow_logs.into_iter().filter(|f| f.resource_id == vpc_id).collect(),
             transit_attachments: Vec::new(),
+            subnet_groups: Vec::new(),
         })
     }
 
@@ -209,6 +210,7 @@ impl Ec2 {
             addresses,
             flow_logs,
             transit_attachments,
+            subnet_groups: Vec::new(),
         })
     }
 

@@ -203,7 +203,7 @@ pub trait Kind: Managed {
 
     /// Whether the resources are usable once the plan has nothing left to do now.
     fn readiness(&self, _desired: &Self::Desired, _observed: &Self::Observed, plan: &Plan<Step>) -> Readiness {
-        settled(plan.steps.len(), &plan.waiting)
+        securecart_plan::conditions::blocked(&plan.blocked).unwrap_or_else(|| settled(plan.steps.len(), &plan.waiting))
     }
 
     /// (component, ID) of everything the owner owns in `observed`.

@@ -78,6 +78,13 @@ pub(super) async fn cleanup<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Re
             forget(hub, &owner.uid).await;
             return Ok(Action::await_change());
         }
+        if plan.is_empty() && !plan.blocked.is_empty() {
+            let reasons: Vec<&str> = plan.blocked.iter().map(|b| b.message.as_str()).collect();
+            let message = format!("deletion blocked: {}", reasons.join("; "));
+            r.event(EventType::Warning, reason::DELETION_BLOCKED, "Delete", message.clone()).await;
+            r.write(&Report::not_ready(reason::DELETION_BLOCKED, message.clone()), None, None, None).await?;
+            return Err(Error::DeletionPending(message));
+        }
         if plan.is_empty() {
             let message = format!("deleting: waiting for {}", plan.waiting.join("; "));
             r.write(&Report::not_ready(reason::DELETING, message.clone()), None, None, None).await?;

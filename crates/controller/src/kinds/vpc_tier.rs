@@ -4,13 +4,15 @@
 //! that TransitGateway (waiting until it publishes its ID and route tables) and holds the hub
 //! route tables its attachment is associated with and propagates to.
 
+use std::collections::BTreeSet;
 use std::hash::{Hash, Hasher};
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use securecart_api::{DeletionPolicy, TransitGateway, VpcTier, VpcTierStatus};
+use securecart_api::{DeletionPolicy, SubnetGroupService, TransitGateway, VpcTier, VpcTierStatus};
 use securecart_aws::ec2::NetworkScope;
 use securecart_aws::{AwsError, Execution};
 use securecart_plan::network::{self, Observed};
+use securecart_plan::subnet_group::{self, SubnetGroup};
 use securecart_plan::vpc_tier::{self as plan, HubView};
 use securecart_plan::{Context as PlanContext, InvalidSpec, Owner, Plan, Step};
 
@@ -68,6 +70,61 @@ fn hub_tables(vpc_tier: &VpcTier, cx: &Cx<'_>) -> Vec<String> {
         .and_then(|h| h.status.clone())
         .map(|s| s.route_tables.into_iter().map(|t| t.id).collect())
         .unwrap_or_default()
+}
+
+/// The owner's RDS and ElastiCache subnet groups: those the spec names and the status records, by
+/// name (one Describe and one ListTagsForResource each); with a search, also every group whose
+/// name has the owner's prefix. Groups that are to go get their users (a listing of the region's
+/// databases), so none is deleted from under a database.
+async fn observe_subnet_groups(
+    vpc_tier: &VpcTier,
+    cx: &Cx<'_>,
+    region: &str,
+    how: &Observe<'_>,
+) -> Result<Vec<SubnetGroup>, AwsError> {
+    let deleting = vpc_tier.metadata.deletion_timestamp.is_some();
+    let mut out = Vec::new();
+    for service in [SubnetGroupService::Rds, SubnetGroupService::ElastiCache] {
+        let wanted: BTreeSet<String> = match deleting {
+            true => BTreeSet::new(),
+            false => vpc_tier
+                .spec
+                .subnet_groups
+                .iter()
+                .filter(|g| g.service == service)
+                .map(|g| subnet_group::aws_name(cx.owner, &g.name))
+                .collect(),
+        };
+        let recorded = subnet_group::component_of(service, "");
+        let mut names = wanted.clone();
+        names.extend(how.known.iter().filter(|(c, _)| c.starts_with(&recorded)).map(|(_, name)| name.clone()));
+        let prefix = how.search.then(|| subnet_group::aws_name(cx.owner, ""));
+        if names.is_empty() && prefix.is_none() {
+            continue;
+        }
+        let mut groups = match service {
+            SubnetGroupService::Rds => cx.aws().rds(region).await.subnet_groups(&names, prefix.as_deref()).await?,
+            SubnetGroupService::ElastiCache => {
+                cx.aws().elasticache(region).await.subnet_groups(&names, prefix.as_deref()).await?
+            }
+        };
+        let leaving: BTreeSet<String> = groups
+            .iter()
+            .filter(|g| cx.owner.owns(&g.tags) && !wanted.contains(&g.name))
+            .map(|g| g.name.clone())
+            .collect();
+        if !leaving.is_empty() {
+            let users = match service {
+                SubnetGroupService::Rds => cx.aws().rds(region).await.users(&leaving).await?,
+                SubnetGroupService::ElastiCache => cx.aws().elasticache(region).await.users(&leaving).await?,
+            };
+            for g in &mut groups {
+                g.users = users.get(&g.name).cloned().unwrap_or_default();
+            }
+        }
+        out.extend(groups);
+    }
+    Ok(out)
 }
 
 impl Kind for VpcTier {
@@ -143,6 +200,7 @@ impl Kind for VpcTier {
         if let (true, Some(vpc)) = (attached, vpc) {
             observed.transit_attachments = ec2.observe_vpc_attachments(&vpc, &hub_tables(self, cx)).await?;
         }
+        observed.subnet_groups = observe_subnet_groups(self, cx, region, &how).await?;
         Ok(observed)
     }
 
