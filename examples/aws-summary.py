@@ -47,6 +47,10 @@ waf = boto3.client("wafv2", region_name=region)
 for acl in waf.list_web_acls(Scope="REGIONAL")["WebACLs"]:
     tag_list = waf.list_tags_for_resource(ResourceARN=acl["ARN"])["TagInfoForResource"].get("TagList", [])
     kinds.append(("web ACLs", [{"Tags": tag_list}]))
+rds = boto3.client("rds", region_name=region)
+for group in rds.describe_db_subnet_groups()["DBSubnetGroups"]:
+    tag_list = rds.list_tags_for_resource(ResourceName=group["DBSubnetGroupArn"])["TagList"]
+    kinds.append(("DB subnet groups", [{"Tags": tag_list}]))
 r53 = boto3.client("route53", region_name="us-east-1")
 for check in r53.list_health_checks()["HealthChecks"]:
     tag_set = r53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"])["ResourceTagSet"]
