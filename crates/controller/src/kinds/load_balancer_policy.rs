@@ -35,6 +35,20 @@ impl Kind for LoadBalancerPolicy {
         self.status.as_ref().map(|s| s.subnet_ids.clone()).unwrap_or_default()
     }
 
+    /// What its users (entry points, partner APIs) read: the load balancer, its DNS name and zone,
+    /// its region and listeners; a replaced load balancer requeues them.
+    fn published(&self) -> u64 {
+        use std::hash::{Hash, Hasher};
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        if let Some(s) = &self.status {
+            (&s.region, &s.load_balancer_arn, &s.dns_name, &s.canonical_hosted_zone_id).hash(&mut h);
+            for l in &s.listeners {
+                (&l.port, &l.arn).hash(&mut h);
+            }
+        }
+        h.finish()
+    }
+
     fn validate(&self) -> Result<(), InvalidSpec> {
         plan::validate(&self.spec)
     }
