@@ -5,11 +5,18 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use crate::{LoadBalancerPolicy, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
+use crate::{LoadBalancerPolicy, PartnerApi, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
 
 /// The CRD of every kind, in the order they were added.
 pub fn crds() -> Vec<CustomResourceDefinition> {
-    vec![VpcTier::crd(), LoadBalancerPolicy::crd(), PrivateEndpoint::crd(), TransitGateway::crd(), VpcPeering::crd()]
+    vec![
+        VpcTier::crd(),
+        LoadBalancerPolicy::crd(),
+        PrivateEndpoint::crd(),
+        TransitGateway::crd(),
+        VpcPeering::crd(),
+        PartnerApi::crd(),
+    ]
 }
 
 /// (kind, plural) of every kind.

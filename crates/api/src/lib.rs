@@ -5,6 +5,7 @@ pub mod common;
 pub mod conditions;
 pub mod kinds;
 pub mod load_balancer_policy;
+pub mod partner_api;
 pub mod private_endpoint;
 pub mod tags;
 pub mod transit_gateway;
@@ -14,6 +15,7 @@ pub mod vpc_tier;
 pub use common::{CommonStatus, CreateIntent, OwnedResource};
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 pub use load_balancer_policy::*;
+pub use partner_api::*;
 pub use private_endpoint::*;
 pub use transit_gateway::*;
 pub use vpc_peering::*;
@@ -45,4 +47,11 @@ pub enum DeletionPolicy {
     Retain,
 }
 
-common_status!(VpcTierStatus, PrivateEndpointStatus, LoadBalancerPolicyStatus, TransitGatewayStatus, VpcPeeringStatus);
+common_status!(
+    VpcTierStatus,
+    PrivateEndpointStatus,
+    LoadBalancerPolicyStatus,
+    TransitGatewayStatus,
+    VpcPeeringStatus,
+    PartnerApiStatus
+);

@@ -67,6 +67,8 @@ impl AwsError {
             "ResourceAlreadyExistsException",
             "DBSubnetGroupAlreadyExists",
             "CacheSubnetGroupAlreadyExists",
+            // API Gateway: a resource, method or stage of that name exists (an earlier attempt).
+            "ConflictException",
         ];
         UNKNOWN.contains(&self.code.as_str()) || EXISTS.contains(&self.code.as_str())
     }
@@ -199,6 +201,8 @@ pub fn classify(code: &str) -> ErrorKind {
         "InvalidPermission.NotFound",
         "DBSubnetGroupNotFoundFault",
         "CacheSubnetGroupNotFoundFault",
+        // API Gateway
+        "NotFoundException",
     ];
     // Busy rather than wrong: WAF has not seen a new load balancer yet, a resource is still in
     // use by one being deleted, a lock token went stale, two writers raced (Shield's
@@ -223,6 +227,7 @@ pub fn classify(code: &str) -> ErrorKind {
         // A repeated create whose first attempt applied: searched for by name, then adopted.
         "DBSubnetGroupAlreadyExists",
         "CacheSubnetGroupAlreadyExists",
+        "ConflictException",
     ];
     if THROTTLED.contains(&code) {
         ErrorKind::Throttled

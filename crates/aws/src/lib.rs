@@ -3,6 +3,7 @@
 //! steps. Every call is counted, timed, rate-limited and classified; every client has bounded
 //! timeouts, adaptive retries and an attempt counter.
 
+pub mod apigateway;
 mod clients;
 pub mod direct_connect;
 pub mod ec2;
@@ -187,6 +188,7 @@ impl Aws {
                 Step::Transit(s) => ec2_there.run_transit(s, &created).await,
                 Step::Peering(s) => ec2_there.run_peering(s, &created).await,
                 Step::DirectConnect(s) => self.direct_connect(region).await.run(s, &created).await,
+                Step::ApiGateway(s) => self.apigateway(region).await.run(s, &created).await,
                 Step::SubnetGroup(s) => match s.service() {
                     SubnetGroupService::Rds => self.rds(region).await.run(s, &created).await,
                     SubnetGroupService::ElastiCache => self.elasticache(region).await.run(s, &created).await,

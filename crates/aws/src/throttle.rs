@@ -27,6 +27,9 @@ fn published_half(service: &str, mutating: bool) -> (f64, f64) {
         // EC2's mutating rate, and subnet groups change rarely.
         ("rds" | "elasticache", true) => (1.0, 5.0),
         ("rds" | "elasticache", false) => (5.0, 20.0),
+        // API Gateway: 10 requests per second per account for most control-plane calls, and
+        // CreateResource/CreateDeployment far lower (1 per few seconds).
+        ("apigateway", _) => (2.5, 5.0),
         _ => (2.5, 10.0),
     }
 }

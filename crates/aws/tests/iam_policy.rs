@@ -59,6 +59,7 @@ fn iam_prefix(service: &str) -> Option<&'static str> {
         "sts" => "sts",
         "rds" => "rds",
         "elasticache" => "elasticache",
+        "apigateway" => "apigateway",
         _ => return None,
     })
 }
@@ -125,6 +126,22 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
     out
 }
 
+/// The IAM action of an operation: `service:Operation`, except API Gateway's, whose actions are
+/// the HTTP verbs of its REST resources (`apigateway:POST` creates, `PATCH` updates).
+fn iam_action(prefix: &str, operation: &str) -> String {
+    if prefix != "apigateway" {
+        return format!("{prefix}:{operation}");
+    }
+    let verb = match operation {
+        o if o.starts_with("Get") => "GET",
+        "PutMethod" | "PutIntegration" => "PUT",
+        o if o.starts_with("Update") => "PATCH",
+        o if o.starts_with("Delete") => "DELETE",
+        _ => "POST",
+    };
+    format!("apigateway:{verb}")
+}
+
 /// `service:Operation` -> mutating, for every call in src/.
 fn called_actions() -> BTreeMap<String, bool> {
     let mut actions = BTreeMap::new();
@@ -142,7 +159,7 @@ fn called_actions() -> BTreeMap<String, bool> {
                 unknown.push(format!("{} (service {service:?})", path.display()));
                 continue;
             };
-            *actions.entry(format!("{prefix}:{operation}")).or_insert(false) |= mutating;
+            *actions.entry(iam_action(prefix, &operation)).or_insert(false) |= mutating;
         }
     }
     assert!(unknown.is_empty(), "no IAM prefix known for {unknown:?}: add it to iam_prefix()");

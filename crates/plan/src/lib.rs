@@ -1,6 +1,7 @@
 //! Pure planning. `desired(spec) + observed(AWS) -> Plan` and `-> Status`, with no I/O, no async
 //! and no clients, so the whole decision logic is tested as tables of inputs and expected plans.
 
+pub mod apigateway;
 pub mod cidr;
 pub mod conditions;
 pub mod context;
@@ -10,6 +11,7 @@ pub mod intent;
 pub mod load_balancer_policy;
 pub mod network;
 pub mod owner;
+pub mod partner_api;
 pub mod peering;
 pub mod plan;
 pub mod private_endpoint;

@@ -8,9 +8,7 @@ mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use securecart_api::{
-    HealthCheckProtocol, IpAddressType, LoadBalancerPolicySpec, LoadBalancerType, Protocol, Scheme, WafAction,
-};
+use securecart_api::{HealthCheckProtocol, IpAddressType, LoadBalancerPolicySpec, LoadBalancerType, Protocol, Scheme};
 use serde::Serialize;
 
 pub use status::status;
@@ -26,7 +24,7 @@ use crate::route53::{self, AliasTarget, DesiredDns, DesiredHealthCheck, ZoneRef,
 use crate::security_group::{self, DesiredGroup, Holder, Ingress, SecurityGroup};
 use crate::shield::{self, Protection};
 use crate::step::Step;
-use crate::wafv2::{self, Attachment, DesiredAcl, Scope, WafRules};
+use crate::wafv2::{self, Attachment, Scope};
 
 /// The component of the load balancer's security group.
 pub const SECURITY_GROUP: &str = "sg";
@@ -221,26 +219,7 @@ fn load_balancing(spec: &LoadBalancerPolicySpec, owner: &Owner, placement: &Plac
 }
 
 fn web_acl(spec: &LoadBalancerPolicySpec, owner: &Owner) -> Option<wafv2::Desired> {
-    spec.waf.as_ref().map(|w| wafv2::Desired {
-        scope: Scope::Regional,
-        acl: match &w.web_acl_arn {
-            Some(arn) => DesiredAcl::Existing(arn.clone()),
-            None => DesiredAcl::Owned {
-                // WAF names take letters, digits, hyphens and underscores; Kubernetes names also dots.
-                name: format!("{}{}", readable(owner).replace('.', "-"), wafv2::web_acl_name_suffix(&owner.uid)),
-                rules: WafRules {
-                    default_action: match w.default_action {
-                        WafAction::Allow => "Allow",
-                        WafAction::Block => "Block",
-                    }
-                    .into(),
-                    managed_rule_groups: w.managed_rule_groups.clone(),
-                    rate_limit: w.rate_limit_per_five_minutes,
-                },
-            },
-        },
-        user_tags: spec.tags.clone(),
-    })
+    spec.waf.as_ref().map(|w| wafv2::desired_of(w, Scope::Regional, &readable(owner), owner, &spec.tags))
 }
 
 fn dns(spec: &LoadBalancerPolicySpec, region: &str) -> Result<Option<DesiredDns>, InvalidSpec> {

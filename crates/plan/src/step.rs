@@ -49,6 +49,7 @@ pub enum Step {
     DirectConnect(crate::direct_connect::Step),
     Peering(crate::peering::Step),
     SubnetGroup(crate::subnet_group::Step),
+    ApiGateway(crate::apigateway::Step),
 }
 
 macro_rules! each {
@@ -65,6 +66,7 @@ macro_rules! each {
             Step::DirectConnect($s) => $e,
             Step::Peering($s) => $e,
             Step::SubnetGroup($s) => $e,
+            Step::ApiGateway($s) => $e,
         }
     };
 }
@@ -104,6 +106,7 @@ impl crate::plan::Ordered for Step {
             crate::direct_connect::ORDERING,
             crate::peering::ORDERING,
             crate::subnet_group::ORDERING,
+            crate::apigateway::ORDERING,
         ]
     }
 }
@@ -138,4 +141,5 @@ from!(
     shield => Shield,
     route53 => Route53,
     subnet_group => SubnetGroup,
+    apigateway => ApiGateway,
 );

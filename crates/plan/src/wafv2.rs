@@ -112,6 +112,40 @@ pub enum Attachment<'a> {
     Distribution,
 }
 
+/// The web ACL a spec's `waf` block asks for: the one it names, or one of the owner's own, named
+/// `<readable>-<hash of the owner>` (WAF names take letters, digits, hyphens and underscores).
+pub fn desired_of(waf: &securecart_api::Waf, scope: Scope, readable: &str, owner: &Owner, user_tags: &Tags) -> Desired {
+    let acl = match &waf.web_acl_arn {
+        Some(arn) => DesiredAcl::Existing(arn.clone()),
+        None => DesiredAcl::Owned {
+            name: format!("{}{}", readable.replace('.', "-"), web_acl_name_suffix(&owner.uid)),
+            rules: WafRules {
+                default_action: match waf.default_action {
+                    securecart_api::WafAction::Allow => "Allow",
+                    securecart_api::WafAction::Block => "Block",
+                }
+                .into(),
+                managed_rule_groups: waf.managed_rule_groups.clone(),
+                rate_limit: waf.rate_limit_per_five_minutes,
+            },
+        },
+    };
+    Desired { scope, acl, user_tags: user_tags.clone() }
+}
+
+/// A `spec.waf` block on its own: an existing ACL or rules, not both; no rule group twice.
+pub fn validate_block(waf: &securecart_api::Waf) -> Result<(), crate::InvalidSpec> {
+    let bad = |m: String| Err(crate::InvalidSpec(m));
+    if waf.web_acl_arn.is_some() && (!waf.managed_rule_groups.is_empty() || waf.rate_limit_per_five_minutes.is_some()) {
+        return bad("spec.waf: webAclArn attaches an existing web ACL; do not also describe rules".into());
+    }
+    let mut seen = std::collections::BTreeSet::new();
+    if let Some(g) = waf.managed_rule_groups.iter().find(|g| !seen.insert(g.as_str())) {
+        return bad(format!("spec.waf.managedRuleGroups: {g} is listed twice"));
+    }
+    Ok(())
+}
+
 /// How the name of every web ACL an owner creates ends. WAFv2 has no tag filter, so a search
 /// reads tags only of ACLs whose names end so; the tags still decide ownership. Changing this
 /// naming would hide existing ACLs from their owners.

@@ -1,6 +1,7 @@
 //! Every kind the operator serves, each on the one engine.
 
 pub mod load_balancer_policy;
+pub mod partner_api;
 pub mod private_endpoint;
 pub mod transit_gateway;
 pub mod vpc_peering;

@@ -139,15 +139,7 @@ pub fn validate(spec: &LoadBalancerPolicySpec) -> Result<(), InvalidSpec> {
         if spec.lb_type != LoadBalancerType::Application {
             return bad("spec.waf: a WAF web ACL attaches to Application load balancers only".into());
         }
-        if waf.web_acl_arn.is_some()
-            && (!waf.managed_rule_groups.is_empty() || waf.rate_limit_per_five_minutes.is_some())
-        {
-            return bad("spec.waf: webAclArn attaches an existing web ACL; do not also describe rules".into());
-        }
-        let mut seen = BTreeSet::new();
-        if let Some(g) = waf.managed_rule_groups.iter().find(|g| !seen.insert(g.as_str())) {
-            return bad(format!("spec.waf.managedRuleGroups: {g} is listed twice"));
-        }
+        crate::wafv2::validate_block(waf)?;
     }
     if let Some(dns) = &spec.dns {
         if dns.hosted_zone_id.is_some() == dns.hosted_zone_name.is_some() {
