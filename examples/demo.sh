@@ -19,6 +19,7 @@ kubectl wait --for=condition=Ready privateendpoint --all -n platform --timeout=1
 kubectl wait --for=condition=Ready loadbalancerpolicy --all -n platform --timeout=180s
 kubectl wait --for=condition=Ready transitgateway --all -n platform --timeout=180s
 kubectl wait --for=condition=Ready vpcpeering --all -n platform --timeout=180s
+kubectl wait --for=condition=Ready partnerapi --all -n platform --timeout=180s
 echo
 kubectl get securecart -n platform -o wide
 echo

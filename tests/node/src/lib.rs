@@ -39,6 +39,7 @@ pub struct Node {
     helm: PathBuf,
     python: PathBuf,
     ec2: aws_sdk_ec2::Client,
+    apigateway: aws_sdk_apigateway::Client,
     load_balancing: LoadBalancingClients,
 }
 
@@ -83,6 +84,7 @@ impl Node {
             helm: PathBuf::from(env("HELM")?),
             python: PathBuf::from(env("SECURECART_PYTHON")?),
             ec2: aws_sdk_ec2::Client::new(&region),
+            apigateway: aws_sdk_apigateway::Client::new(&region),
             load_balancing: LoadBalancingClients {
                 elb: aws_sdk_elasticloadbalancingv2::Client::new(&region),
                 waf: aws_sdk_wafv2::Client::new(&region),
@@ -299,6 +301,12 @@ impl Node {
                 .count();
             let hub = securecart_e2e::transit::hub_owned(&self.ec2, &e.uid).await?;
             let peerings = securecart_e2e::transit::peering_connections(&self.ec2, &e.uid).await?;
+            let apis = self.apigateway.get_rest_apis().limit(500).send().await?;
+            let rest_apis = apis
+                .items()
+                .iter()
+                .filter(|a| a.tags().and_then(|t| t.get(OWNER_UID)).is_some_and(|u| *u == e.uid))
+                .count();
             let counts = BTreeMap::from([
                 ("vpcs", ec2.vpcs.len()),
                 ("subnets", ec2.subnets.len()),
@@ -316,6 +324,7 @@ impl Node {
                 ("transit gateways", hub.transit_gateways.len()),
                 ("transit gateway parts", hub.total()),
                 ("peering connections", peerings.len()),
+                ("REST APIs", rest_apis),
             ]);
             inventory.insert(e.key.clone(), counts);
         }

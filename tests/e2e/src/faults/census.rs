@@ -56,6 +56,10 @@ pub const KINDS: &[&str] = &[
     "vpn_connection",
     "vpc_peering_connection",
     "transit_gateway_vpn_attachment",
+    "db_subnet_group",
+    "rest_api",
+    "vpc_link",
+    "usage_plan",
     SAME_NAME_LOAD_BALANCER,
 ];
 
@@ -82,6 +86,8 @@ impl Census {
         waf(&aws_sdk_wafv2::Client::new(regional), &mut items).await?;
         shield(&aws_sdk_shield::Client::new(global), &lb_owners, &mut items).await?;
         route53(&aws_sdk_route53::Client::new(global), &mut items).await?;
+        rds(&aws_sdk_rds::Client::new(regional), &mut items).await?;
+        apigateway(&aws_sdk_apigateway::Client::new(regional), &mut items).await?;
         items.sort();
         Ok(Self { items })
     }
@@ -281,6 +287,31 @@ async fn waf(c: &aws_sdk_wafv2::Client, items: &mut Vec<Item>) -> Result<()> {
             .and_then(|t| t.tag_list().iter().find(|t| t.key() == OWNER_UID))
             .map(|t| t.value().to_string());
         items.push(Item { kind: "web_acl", id: arn.into(), owner });
+    }
+    Ok(())
+}
+
+async fn rds(c: &aws_sdk_rds::Client, items: &mut Vec<Item>) -> Result<()> {
+    for g in c.describe_db_subnet_groups().send().await?.db_subnet_groups() {
+        let arn = g.db_subnet_group_arn().unwrap_or_default();
+        let tags = c.list_tags_for_resource().resource_name(arn).send().await?;
+        let owner = tags.tag_list().iter().find(|t| t.key() == Some(OWNER_UID)).and_then(|t| t.value());
+        items.push(Item { kind: "db_subnet_group", id: arn.into(), owner: owner.map(str::to_string) });
+    }
+    Ok(())
+}
+
+/// REST APIs, VPC links and usage plans (API Gateway lists each with its tags).
+async fn apigateway(c: &aws_sdk_apigateway::Client, items: &mut Vec<Item>) -> Result<()> {
+    let owner = |tags: Option<&HashMap<String, String>>| tags.and_then(|t| t.get(OWNER_UID)).cloned();
+    for a in c.get_rest_apis().limit(500).send().await?.items() {
+        items.push(Item { kind: "rest_api", id: a.id().unwrap_or_default().into(), owner: owner(a.tags()) });
+    }
+    for l in c.get_vpc_links().limit(500).send().await?.items() {
+        items.push(Item { kind: "vpc_link", id: l.id().unwrap_or_default().into(), owner: owner(l.tags()) });
+    }
+    for p in c.get_usage_plans().limit(500).send().await?.items() {
+        items.push(Item { kind: "usage_plan", id: p.id().unwrap_or_default().into(), owner: owner(p.tags()) });
     }
     Ok(())
 }

@@ -5,7 +5,7 @@
 use std::collections::BTreeMap;
 
 use kube::ResourceExt;
-use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
+use securecart_api::{LoadBalancerPolicy, PartnerApi, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
 use securecart_plan::Owner;
 use securecart_plan::load_balancer_policy;
 use securecart_plan::network::Observed;
@@ -39,6 +39,10 @@ pub fn vpc_tier(vt: &VpcTier, zones: &[String]) -> Result<Counts, String> {
         ("elastic_ip", d.nat_gateways.len()),
         ("flow_log", usize::from(d.flow_log.is_some())),
         ("transit_gateway_vpc_attachment", usize::from(vt.spec.transit_gateway.is_some())),
+        (
+            "db_subnet_group",
+            d.subnet_groups.iter().filter(|g| g.service == securecart_api::SubnetGroupService::Rds).count(),
+        ),
     ]))
 }
 
@@ -53,6 +57,18 @@ pub fn transit_gateway(tgw: &TransitGateway) -> Counts {
         ("customer_gateway", s.vpn_connections.len()),
         ("vpn_connection", s.vpn_connections.len()),
         ("transit_gateway_vpn_attachment", s.vpn_connections.len()),
+    ])
+}
+
+/// A partner API: the REST API, its VPC link, a usage plan each, and a web ACL unless it names one.
+pub fn partner_api(api: &PartnerApi) -> Counts {
+    let s = &api.spec;
+    let own_acl = s.waf.as_ref().is_some_and(|w| w.web_acl_arn.is_none());
+    Counts::from([
+        ("rest_api", 1),
+        ("vpc_link", 1),
+        ("usage_plan", s.usage_plans.len()),
+        ("web_acl", usize::from(own_acl)),
     ])
 }
 

@@ -19,7 +19,7 @@ use clap::Parser;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{ListParams, PostParams};
 use kube::{Api, ResourceExt};
-use securecart_api::{LoadBalancerPolicy, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
+use securecart_api::{LoadBalancerPolicy, PartnerApi, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
 use securecart_e2e::faults::FaultProxy;
 use securecart_e2e::faults::census::Census;
 use securecart_e2e::{Result, TestEnv, condition, env};
@@ -177,6 +177,7 @@ struct Objects {
     policies: Vec<LoadBalancerPolicy>,
     hubs: Vec<TransitGateway>,
     peerings: Vec<VpcPeering>,
+    apis: Vec<PartnerApi>,
     not_ready: Vec<String>,
 }
 
@@ -188,6 +189,7 @@ impl Objects {
         let policies = env.api::<LoadBalancerPolicy>().list(&lp).await?.items;
         let hubs = env.api::<TransitGateway>().list(&lp).await?.items;
         let peerings = env.api::<VpcPeering>().list(&lp).await?.items;
+        let apis = env.api::<PartnerApi>().list(&lp).await?.items;
         let mut not_ready = Vec::new();
         fn check<K: kube::Resource<DynamicType = ()> + serde::Serialize>(o: &K, out: &mut Vec<String>) {
             let c = condition(o, "Ready");
@@ -202,17 +204,24 @@ impl Objects {
         policies.iter().for_each(|o| check(o, &mut not_ready));
         hubs.iter().for_each(|o| check(o, &mut not_ready));
         peerings.iter().for_each(|o| check(o, &mut not_ready));
-        Ok(Self { tiers, endpoints, policies, hubs, peerings, not_ready })
+        apis.iter().for_each(|o| check(o, &mut not_ready));
+        Ok(Self { tiers, endpoints, policies, hubs, peerings, apis, not_ready })
     }
     fn count(&self) -> usize {
-        self.tiers.len() + self.endpoints.len() + self.policies.len() + self.hubs.len() + self.peerings.len()
+        self.tiers.len()
+            + self.endpoints.len()
+            + self.policies.len()
+            + self.hubs.len()
+            + self.peerings.len()
+            + self.apis.len()
     }
     fn uids(&self) -> BTreeSet<String> {
         let t = self.tiers.iter().map(|o| o.uid());
         let e = self.endpoints.iter().map(|o| o.uid());
         let p = self.policies.iter().map(|o| o.uid());
         let h = self.hubs.iter().map(|o| o.uid());
-        t.chain(e).chain(p).chain(h).chain(self.peerings.iter().map(|o| o.uid())).flatten().collect()
+        let v = self.peerings.iter().map(|o| o.uid());
+        t.chain(e).chain(p).chain(h).chain(v).chain(self.apis.iter().map(|o| o.uid())).flatten().collect()
     }
 }
 
@@ -237,6 +246,10 @@ fn duplicates(objects: &Objects, census: &Census, zones: &[String]) -> Vec<Dupli
     for o in &objects.peerings {
         let counts = Ok(expected::vpc_peering(o));
         wanted.push((format!("VpcPeering/{}", o.name_any()), o.uid().unwrap_or_default(), counts));
+    }
+    for o in &objects.apis {
+        let counts = Ok(expected::partner_api(o));
+        wanted.push((format!("PartnerApi/{}", o.name_any()), o.uid().unwrap_or_default(), counts));
     }
     let mut out = Vec::new();
     for (object, uid, counts) in wanted {
@@ -349,7 +362,7 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
 
     // Deletion of everything at once, faults still on: the engine orders it (users first).
     let deleted = Instant::now();
-    let kinds = "vpctier,privateendpoint,loadbalancerpolicy,transitgateway,vpcpeering";
+    let kinds = "vpctier,privateendpoint,loadbalancerpolicy,transitgateway,vpcpeering,partnerapi";
     let out = env.kubectl(&["delete", "-n", &namespace, kinds, "--all", "--wait=false"]).await?;
     anyhow::ensure!(out.status.success(), "kubectl delete: {}", String::from_utf8_lossy(&out.stderr));
     let delete_limit = Duration::from_secs(args.delete_seconds);
