@@ -51,6 +51,12 @@ rds = boto3.client("rds", region_name=region)
 for group in rds.describe_db_subnet_groups()["DBSubnetGroups"]:
     tag_list = rds.list_tags_for_resource(ResourceName=group["DBSubnetGroupArn"])["TagList"]
     kinds.append(("DB subnet groups", [{"Tags": tag_list}]))
+apigw = boto3.client("apigateway", region_name=region)
+kinds += [
+    ("REST APIs", [{"Tags": [{"Key": k, "Value": v} for k, v in a.get("tags", {}).items()]} for a in apigw.get_rest_apis()["items"]]),
+    ("VPC links", [{"Tags": [{"Key": k, "Value": v} for k, v in l.get("tags", {}).items()]} for l in apigw.get_vpc_links()["items"]]),
+    ("usage plans", [{"Tags": [{"Key": k, "Value": v} for k, v in p.get("tags", {}).items()]} for p in apigw.get_usage_plans()["items"]]),
+]
 r53 = boto3.client("route53", region_name="us-east-1")
 for check in r53.list_health_checks()["HealthChecks"]:
     tag_set = r53.list_tags_for_resource(ResourceType="healthcheck", ResourceId=check["Id"])["ResourceTagSet"]
