@@ -1,6 +1,7 @@
-//! `PartnerApi`: an API Gateway REST API through which partners (payments, fraud detection,
-//! shipping) reach a service behind a Network Load Balancer, over a VPC link, with a stage
-//! (X-Ray tracing, throttling, access logs), per-partner usage plans and a WAF web ACL.
+//! `PartnerApi`: an API Gateway API through which partners (payments, fraud detection, shipping)
+//! reach a service behind a load balancer, over a VPC link: a REST API (to a Network Load
+//! Balancer, with X-Ray tracing, per-partner usage plans and a WAF web ACL) or an HTTP API (to an
+//! Application or Network Load Balancer's listener), with a throttled, logged stage.
 
 use std::collections::BTreeMap;
 
@@ -23,7 +24,7 @@ use crate::{DeletionPolicy, LocalObjectRef, Waf};
     status = "PartnerApiStatus",
     shortname = "papi",
     category = "securecart",
-    doc = "An API Gateway REST API for partners: routes over a VPC link to a LoadBalancerPolicy's Network Load Balancer, a stage with X-Ray tracing, throttling and access logs, usage plans and a WAF web ACL.",
+    doc = "An API Gateway API for partners over a VPC link to a LoadBalancerPolicy's load balancer: a REST API (X-Ray tracing, usage plans, WAF) or an HTTP API, with a throttled, logged stage.",
     printcolumn(name = "Ready", type_ = "string", json_path = r#".status.conditions[?(@.type=="Ready")].status"#),
     printcolumn(name = "Type", type_ = "string", json_path = ".spec.type"),
     printcolumn(name = "Invoke URL", type_ = "string", json_path = ".status.invokeUrl"),
@@ -32,26 +33,30 @@ use crate::{DeletionPolicy, LocalObjectRef, Waf};
 #[serde(rename_all = "camelCase")]
 #[x_kube(validation = Rule::new("self.routes.all(r, self.routes.exists_one(s, s.path == r.path))").message("spec.routes: a path is listed once (give it several methods instead)"))]
 #[x_kube(validation = Rule::new("!has(self.usagePlans) || self.usagePlans.all(p, self.usagePlans.exists_one(q, q.name == p.name))").message("spec.usagePlans: usage plan names must be unique"))]
+#[x_kube(validation = Rule::new("self.type == 'REST' || !has(self.usagePlans) || size(self.usagePlans) == 0").message("spec.usagePlans: usage plans are for REST APIs"))]
+#[x_kube(validation = Rule::new("self.type == 'REST' || !has(self.waf)").message("spec.waf: a WAF web ACL attaches to REST API stages only"))]
+#[x_kube(validation = Rule::new("self.type == 'REST' || !has(self.stage.tracing) || !self.stage.tracing").message("spec.stage.tracing: X-Ray active tracing is for REST APIs"))]
 pub struct PartnerApiSpec {
     /// The VpcTier whose region the API is in.
     pub vpc_tier_ref: LocalObjectRef,
     /// REST: an API Gateway REST API (VPC link to a Network Load Balancer, X-Ray, usage plans,
-    /// WAF). Immutable.
+    /// WAF); HTTP: an HTTP API (VPC link to an Application or Network Load Balancer's listener).
+    /// Immutable.
     #[serde(rename = "type")]
     #[x_kube(validation = Rule::new("self == oldSelf").message("spec.type is immutable"))]
     pub api_type: ApiType,
-    /// Where requests go: a LoadBalancerPolicy (a Network Load Balancer) and its listener's port.
+    /// Where requests go: a LoadBalancerPolicy and its listener's port.
     pub backend: Backend,
     /// Paths (`/payments/{proxy+}`, `/health`) and their methods; each is proxied to the same path
     /// on the backend.
     #[schemars(length(min = 1, max = 50))]
     pub routes: Vec<ApiRoute>,
     pub stage: ApiStage,
-    /// Per-partner quotas and throttling (partners call with an API key of their plan).
+    /// Per-partner quotas and throttling (partners call with an API key of their plan). REST only.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     #[schemars(length(max = 20))]
     pub usage_plans: Vec<UsagePlan>,
-    /// A web ACL on the stage: an existing one by ARN, or one made from managed rule groups.
+    /// A web ACL on the stage: an existing one by ARN, or one made from managed rule groups. REST only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub waf: Option<Waf>,
     /// Tags added to every AWS resource, besides the ownership tags.
@@ -67,6 +72,8 @@ pub struct PartnerApiSpec {
 pub enum ApiType {
     #[serde(rename = "REST")]
     Rest,
+    #[serde(rename = "HTTP")]
+    Http,
 }
 
 #[derive(KubeSchema, Serialize, Deserialize, Clone, Debug, PartialEq, Eq)]
@@ -139,7 +146,7 @@ pub struct ApiStage {
     #[schemars(length(min = 1, max = 128), regex(pattern = r"^[A-Za-z0-9_-]+$"))]
     #[x_kube(validation = Rule::new("self == oldSelf").message("spec.stage.name is immutable"))]
     pub name: String,
-    /// X-Ray active tracing.
+    /// X-Ray active tracing (REST only).
     #[serde(default)]
     pub tracing: bool,
     /// For every method of the stage.
@@ -240,6 +247,9 @@ pub struct PartnerApiStatus {
     pub usage_plans: Vec<UsagePlanStatus>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub web_acl_arn: Option<String>,
+    /// An HTTP API's VPC link security group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub security_group_id: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]

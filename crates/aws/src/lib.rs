@@ -4,6 +4,7 @@
 //! timeouts, adaptive retries and an attempt counter.
 
 pub mod apigateway;
+pub mod apigatewayv2;
 mod clients;
 pub mod direct_connect;
 pub mod ec2;
@@ -189,6 +190,7 @@ impl Aws {
                 Step::Peering(s) => ec2_there.run_peering(s, &created).await,
                 Step::DirectConnect(s) => self.direct_connect(region).await.run(s, &created).await,
                 Step::ApiGateway(s) => self.apigateway(region).await.run(s, &created).await,
+                Step::HttpApi(s) => self.apigatewayv2(region).await.run(s, &created).await,
                 Step::SubnetGroup(s) => match s.service() {
                     SubnetGroupService::Rds => self.rds(region).await.run(s, &created).await,
                     SubnetGroupService::ElastiCache => self.elasticache(region).await.run(s, &created).await,

@@ -29,7 +29,7 @@ fn published_half(service: &str, mutating: bool) -> (f64, f64) {
         ("rds" | "elasticache", false) => (5.0, 20.0),
         // API Gateway: 10 requests per second per account for most control-plane calls, and
         // CreateResource/CreateDeployment far lower (1 per few seconds).
-        ("apigateway", _) => (2.5, 5.0),
+        ("apigateway" | "apigatewayv2", _) => (2.5, 5.0),
         _ => (2.5, 10.0),
     }
 }

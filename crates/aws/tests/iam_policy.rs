@@ -59,7 +59,8 @@ fn iam_prefix(service: &str) -> Option<&'static str> {
         "sts" => "sts",
         "rds" => "rds",
         "elasticache" => "elasticache",
-        "apigateway" => "apigateway",
+        // HTTP APIs (v2) share API Gateway's IAM actions.
+        "apigateway" | "apigatewayv2" => "apigateway",
         _ => return None,
     })
 }

@@ -7,6 +7,7 @@ pub mod conditions;
 pub mod context;
 pub mod direct_connect;
 pub mod elbv2;
+pub mod http_api;
 pub mod intent;
 pub mod load_balancer_policy;
 pub mod network;

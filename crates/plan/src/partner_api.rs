@@ -1,17 +1,20 @@
 //! PartnerApi: validate the spec, build the desired REST API (routes proxied over a VPC link to
-//! the backend policy's Network Load Balancer, a stage, usage plans) and its web ACL, compose
-//! the API Gateway and WAF plans, and report the status.
+//! the backend policy's Network Load Balancer, a stage, usage plans, its web ACL) or HTTP API
+//! (routes to a load balancer listener over a VPC link with its security group, a stage),
+//! compose the API Gateway, EC2 and WAF plans, and report the status.
 
 use std::collections::BTreeMap;
 
-use securecart_api::{BackendProtocol, PartnerApiSpec, PartnerApiStatus, UsagePlanStatus};
+use securecart_api::{ApiType, BackendProtocol, PartnerApiSpec, PartnerApiStatus, UsagePlanStatus};
 use serde::Serialize;
 
 use crate::InvalidSpec;
 use crate::apigateway::{self, AccessLog, DesiredMethod, DesiredResource, DesiredStage, DesiredUsagePlan};
 use crate::context::Context;
+use crate::http_api;
 use crate::owner::Owner;
 use crate::plan::Plan;
+use crate::security_group::{self, DesiredGroup, Holder, SecurityGroup};
 use crate::step::Step;
 use crate::wafv2::{self, Attachment, DesiredAcl, Scope};
 
@@ -21,11 +24,18 @@ pub struct BackendView {
     pub region: String,
     pub load_balancer_arn: String,
     pub dns_name: String,
+    /// The listener on `spec.backend.port` (an HTTP API's integration sends to it).
+    pub listener_arn: Option<String>,
+    /// The load balancer's subnets and VPC (an HTTP API's VPC link goes there).
+    pub subnet_ids: Vec<String>,
+    pub vpc_id: String,
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct Observed {
     pub apigateway: apigateway::Observed,
+    pub http: http_api::Observed,
+    pub security_groups: Vec<SecurityGroup>,
     pub wafv2: wafv2::Observed,
 }
 
@@ -34,8 +44,37 @@ pub struct Desired {
     #[serde(skip)]
     pub owner: Owner,
     pub region: String,
-    pub api: apigateway::Desired,
+    pub api: DesiredApi,
     pub waf: Option<wafv2::Desired>,
+}
+
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub enum DesiredApi {
+    Rest(apigateway::Desired),
+    Http { api: http_api::Desired, group: DesiredGroup },
+}
+
+impl Desired {
+    pub fn rest(&self) -> Option<&apigateway::Desired> {
+        match &self.api {
+            DesiredApi::Rest(d) => Some(d),
+            DesiredApi::Http { .. } => None,
+        }
+    }
+
+    pub fn http(&self) -> Option<(&http_api::Desired, &DesiredGroup)> {
+        match &self.api {
+            DesiredApi::Http { api, group } => Some((api, group)),
+            DesiredApi::Rest(_) => None,
+        }
+    }
+
+    fn stage_name(&self) -> &str {
+        match &self.api {
+            DesiredApi::Rest(d) => &d.stage.name,
+            DesiredApi::Http { api, .. } => &api.stage_name,
+        }
+    }
 }
 
 const DEFAULT_ACCESS_LOG_FORMAT: &str = r#"{"requestId":"$context.requestId","ip":"$context.identity.sourceIp","apiKeyId":"$context.identity.apiKeyId","method":"$context.httpMethod","path":"$context.path","status":"$context.status","latencyMs":"$context.responseLatency"}"#;
@@ -64,6 +103,17 @@ pub fn validate(spec: &PartnerApiSpec) -> Result<(), InvalidSpec> {
             return bad(format!("{field}.path: {} is listed twice", route.path));
         }
     }
+    if spec.api_type == ApiType::Http {
+        if !spec.usage_plans.is_empty() {
+            return bad("spec.usagePlans: usage plans are for REST APIs".into());
+        }
+        if spec.waf.is_some() {
+            return bad("spec.waf: a WAF web ACL attaches to REST API stages only".into());
+        }
+        if spec.stage.tracing {
+            return bad("spec.stage.tracing: X-Ray active tracing is for REST APIs".into());
+        }
+    }
     for (i, p) in spec.usage_plans.iter().enumerate() {
         if spec.usage_plans[..i].iter().any(|q| q.name == p.name) {
             return bad(format!("spec.usagePlans[{i}].name: {} is listed twice", p.name));
@@ -81,7 +131,12 @@ pub fn validate(spec: &PartnerApiSpec) -> Result<(), InvalidSpec> {
 /// The backend policy as the API needs it: a Network Load Balancer with a listener on the port.
 pub fn check_backend(spec: &PartnerApiSpec, lb_type: &str, listener_ports: &[u16]) -> Result<(), InvalidSpec> {
     let name = &spec.backend.load_balancer_policy_ref.name;
-    if lb_type != "Network" {
+    if spec.api_type == ApiType::Http && lb_type == "Gateway" {
+        return Err(InvalidSpec(format!(
+            "spec.backend.loadBalancerPolicyRef: LoadBalancerPolicy {name} is a Gateway load balancer; an HTTP API's VPC link reaches an Application or Network load balancer"
+        )));
+    }
+    if spec.api_type == ApiType::Rest && lb_type != "Network" {
         return Err(InvalidSpec(format!(
             "spec.backend.loadBalancerPolicyRef: LoadBalancerPolicy {name} is a {lb_type} load balancer; a REST API's VPC link reaches a Network load balancer"
         )));
@@ -125,8 +180,57 @@ fn method_of(path: &str, method: &str, base: &str, api_key_required: bool) -> De
     }
 }
 
+fn access_log(spec: &PartnerApiSpec) -> Option<AccessLog> {
+    spec.stage.access_logs.as_ref().map(|a| AccessLog {
+        destination_arn: a.cloud_watch_log_group_arn.clone(),
+        format: a.format.clone().unwrap_or_else(|| DEFAULT_ACCESS_LOG_FORMAT.into()),
+    })
+}
+
+fn throttling(t: &securecart_api::Throttling) -> (f64, i32) {
+    (t.rate_limit, t.burst_limit)
+}
+
+/// An HTTP API: a route per path and method to the listener, a VPC link in the load balancer's
+/// subnets with a security group of its own (no ingress; AWS's default egress).
+fn desired_http(spec: &PartnerApiSpec, owner: &Owner, backend: &BackendView) -> Result<DesiredApi, InvalidSpec> {
+    let name = readable(owner);
+    let listener_arn = backend.listener_arn.clone().ok_or_else(|| {
+        InvalidSpec(format!(
+            "spec.backend.port: LoadBalancerPolicy {} has no listener on port {} yet",
+            spec.backend.load_balancer_policy_ref.name, spec.backend.port
+        ))
+    })?;
+    let route_keys =
+        spec.routes.iter().flat_map(|r| r.methods.iter().map(move |m| format!("{} {}", m.as_str(), r.path))).collect();
+    let api = http_api::Desired {
+        api_name: name.clone(),
+        vpc_link_name: name.clone(),
+        subnet_ids: backend.subnet_ids.clone(),
+        listener_arn,
+        route_keys,
+        stage_name: spec.stage.name.clone(),
+        throttling: spec.stage.throttling.as_ref().map(throttling),
+        access_log: access_log(spec),
+        user_tags: spec.tags.clone(),
+    };
+    let group = DesiredGroup {
+        component: http_api::components::SECURITY_GROUP.into(),
+        name: format!("{name}-vpclink-{}", crate::intent::short_hash(&[&owner.uid])),
+        description: format!("VPC link of PartnerApi {}/{}", owner.namespace, owner.name),
+        vpc_id: backend.vpc_id.clone(),
+        ingress: Default::default(),
+        user_tags: spec.tags.clone(),
+    };
+    Ok(DesiredApi::Http { api, group })
+}
+
 pub fn desired(spec: &PartnerApiSpec, owner: &Owner, backend: &BackendView) -> Result<Desired, InvalidSpec> {
     validate(spec)?;
+    if spec.api_type == ApiType::Http {
+        let api = desired_http(spec, owner, backend)?;
+        return Ok(Desired { owner: owner.clone(), region: backend.region.clone(), api, waf: None });
+    }
     let scheme = match spec.backend.protocol {
         Some(BackendProtocol::Https) => "https",
         Some(BackendProtocol::Http) => "http",
@@ -143,7 +247,6 @@ pub fn desired(spec: &PartnerApiSpec, owner: &Owner, backend: &BackendView) -> R
             methods: r.methods.iter().map(|m| method_of(&r.path, m.as_str(), &base, keyed)).collect(),
         })
         .collect();
-    let throttling = |t: &securecart_api::Throttling| (t.rate_limit, t.burst_limit);
     let name = readable(owner);
     let api = apigateway::Desired {
         api_name: name.clone(),
@@ -154,10 +257,7 @@ pub fn desired(spec: &PartnerApiSpec, owner: &Owner, backend: &BackendView) -> R
             name: spec.stage.name.clone(),
             tracing: spec.stage.tracing,
             throttling: spec.stage.throttling.as_ref().map(throttling),
-            access_log: spec.stage.access_logs.as_ref().map(|a| AccessLog {
-                destination_arn: a.cloud_watch_log_group_arn.clone(),
-                format: a.format.clone().unwrap_or_else(|| DEFAULT_ACCESS_LOG_FORMAT.into()),
-            }),
+            access_log: access_log(spec),
         },
         usage_plans: spec
             .usage_plans
@@ -172,14 +272,47 @@ pub fn desired(spec: &PartnerApiSpec, owner: &Owner, backend: &BackendView) -> R
         user_tags: spec.tags.clone(),
     };
     let waf = spec.waf.as_ref().map(|w| wafv2::desired_of(w, Scope::Regional, &name, owner, &spec.tags));
-    Ok(Desired { owner: owner.clone(), region: backend.region.clone(), api, waf })
+    Ok(Desired { owner: owner.clone(), region: backend.region.clone(), api: DesiredApi::Rest(api), waf })
 }
 
 /// The API Gateway plan, then the web ACL and its association with the stage once it exists.
 pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed, region: &str) -> Plan<Step> {
-    let api = apigateway::plan(desired.map(|d| &d.api), cx, &observed.apigateway);
+    let mut plan = plan_http(desired.and_then(Desired::http), cx, observed);
+    let rest = desired.and_then(Desired::rest);
+    // An HTTP API's plan says nothing of REST: only a REST one (or a teardown) plans that side.
+    if desired.is_some() && rest.is_none() {
+        return plan;
+    }
+    plan.extend(plan_rest(desired, rest, cx, observed, region));
+    plan
+}
+
+/// The VPC link's group first, then the HTTP API, then what removes other groups.
+fn plan_http(desired: Option<(&http_api::Desired, &DesiredGroup)>, cx: &Context, observed: &Observed) -> Plan<Step> {
+    let links = &observed.http.vpc_links;
+    let holders: Vec<Holder> = links
+        .iter()
+        .filter(|l| cx.owner.owns(&l.tags) && http_api::live(l))
+        .map(|l| Holder { what: "VPC link", id: &l.id, groups: &l.security_group_ids, kept: false })
+        .collect();
+    let group = security_group::plan(desired.map(|(_, g)| g), cx, &observed.security_groups, &holders);
+    let api = http_api::plan(desired.map(|(d, _)| d), cx, &observed.http, group.group.as_ref());
+    let mut plan = group.keep.map(Step::SecurityGroup);
+    plan.extend(api.plan.map(Step::HttpApi));
+    plan.extend(group.remove.map(Step::SecurityGroup));
+    plan
+}
+
+fn plan_rest(
+    desired: Option<&Desired>,
+    rest: Option<&apigateway::Desired>,
+    cx: &Context,
+    observed: &Observed,
+    region: &str,
+) -> Plan<Step> {
+    let api = apigateway::plan(rest, cx, &observed.apigateway);
     let (acl_plan, acl) = wafv2::plan_acl(desired.and_then(|d| d.waf.as_ref()), cx, &observed.wafv2);
-    let stage_name = desired.map(|d| d.api.stage.name.as_str());
+    let stage_name = rest.map(|d| d.stage.name.as_str());
     let kept_stage = match (&api.api_id, stage_name, api.stage_exists) {
         (Some(id), Some(stage), true) => Some(apigateway::stage_arn(region, id, stage)),
         _ => None,
@@ -212,14 +345,13 @@ pub fn stage_arns(owner: &Owner, observed: &apigateway::Observed, region: &str) 
 }
 
 pub fn status(desired: &Desired, observed: &Observed) -> PartnerApiStatus {
+    let Some(rest) = desired.rest() else { return http_status(desired, observed) };
     let cx_owner = &desired.owner;
     let o = &observed.apigateway;
     let api = o.apis.iter().find(|a| cx_owner.owns(&a.tags));
-    let stage = api.and_then(|a| o.stages.iter().find(|s| s.api_id == a.id && s.name == desired.api.stage.name));
-    let link =
-        o.vpc_links.iter().find(|l| cx_owner.owns(&l.tags) && l.target_arns.first() == Some(&desired.api.target_arn));
-    let usage_plans = desired
-        .api
+    let stage = api.and_then(|a| o.stages.iter().find(|s| s.api_id == a.id && s.name == desired.stage_name()));
+    let link = o.vpc_links.iter().find(|l| cx_owner.owns(&l.tags) && l.target_arns.first() == Some(&rest.target_arn));
+    let usage_plans = rest
         .usage_plans
         .iter()
         .filter_map(|p| {
@@ -248,12 +380,34 @@ pub fn status(desired: &Desired, observed: &Observed) -> PartnerApiStatus {
     }
 }
 
+fn http_status(desired: &Desired, observed: &Observed) -> PartnerApiStatus {
+    let owner = &desired.owner;
+    let o = &observed.http;
+    let api = o.apis.iter().find(|a| owner.owns(&a.tags));
+    let stage = api.and_then(|a| o.stages.iter().find(|s| s.api_id == a.id && s.name == desired.stage_name()));
+    let link = o.vpc_links.iter().find(|l| owner.owns(&l.tags) && http_api::live(l) && l.status != "DELETING");
+    let group = security_group::find(owner, &observed.security_groups, http_api::components::SECURITY_GROUP);
+    PartnerApiStatus {
+        region: Some(desired.region.clone()),
+        api_id: api.map(|a| a.id.clone()),
+        invoke_url: stage.map(|s| apigateway::invoke_url(&desired.region, &s.api_id, &s.name)),
+        vpc_link_id: link.map(|l| l.id.clone()),
+        security_group_id: group.map(|g| g.id.clone()),
+        ..Default::default()
+    }
+}
+
 pub fn inventory(owner: &Owner, observed: &Observed) -> Vec<(String, String)> {
     let mut out = apigateway::inventory(owner, &observed.apigateway);
+    out.extend(http_api::inventory(owner, &observed.http));
+    out.extend(security_group::inventory(owner, &observed.security_groups));
     out.extend(wafv2::inventory(owner, &observed.wafv2));
     out
 }
 
 pub fn owns_anything(owner: &Owner, observed: &Observed) -> bool {
-    apigateway::owns_any(owner, &observed.apigateway) || wafv2::owns_any(owner, &observed.wafv2)
+    apigateway::owns_any(owner, &observed.apigateway)
+        || http_api::owns_any(owner, &observed.http)
+        || security_group::owns_any(owner, &observed.security_groups)
+        || wafv2::owns_any(owner, &observed.wafv2)
 }

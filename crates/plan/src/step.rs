@@ -50,6 +50,7 @@ pub enum Step {
     Peering(crate::peering::Step),
     SubnetGroup(crate::subnet_group::Step),
     ApiGateway(crate::apigateway::Step),
+    HttpApi(crate::http_api::Step),
 }
 
 macro_rules! each {
@@ -67,6 +68,7 @@ macro_rules! each {
             Step::Peering($s) => $e,
             Step::SubnetGroup($s) => $e,
             Step::ApiGateway($s) => $e,
+            Step::HttpApi($s) => $e,
         }
     };
 }
@@ -107,6 +109,7 @@ impl crate::plan::Ordered for Step {
             crate::peering::ORDERING,
             crate::subnet_group::ORDERING,
             crate::apigateway::ORDERING,
+            crate::http_api::ORDERING,
         ]
     }
 }
@@ -142,4 +145,5 @@ from!(
     route53 => Route53,
     subnet_group => SubnetGroup,
     apigateway => ApiGateway,
+    http_api => HttpApi,
 );

@@ -8,8 +8,10 @@ use std::collections::BTreeMap;
 
 use securecart_api::PartnerApiSpec;
 use securecart_plan::apigateway::{self, ApiResource, Integration, Method, RestApi, Stage, UsagePlan, VpcLink};
+use securecart_plan::http_api;
 use securecart_plan::partner_api::{self, BackendView, Observed};
 use securecart_plan::plan::PlanStep;
+use securecart_plan::security_group::{self as sg, SecurityGroup};
 use securecart_plan::wafv2::{self, Association, WebAcl};
 use securecart_plan::{Context, InUse, Known, Owner, Plan, Ref, Step};
 use serde_json::{Value, json};
@@ -45,6 +47,9 @@ fn backend(n: u32) -> BackendView {
         region: REGION.into(),
         load_balancer_arn: format!("arn:aws:elasticloadbalancing:us-east-1:1:loadbalancer/net/partner/{n}"),
         dns_name: format!("partner-{n}.elb.us-east-1.amazonaws.com"),
+        listener_arn: Some(format!("arn:aws:elasticloadbalancing:us-east-1:1:listener/net/partner/{n}/443")),
+        subnet_ids: vec!["subnet-a".into(), "subnet-b".into()],
+        vpc_id: "vpc-1".into(),
     }
 }
 
@@ -105,6 +110,11 @@ impl Sim {
                 l.status = "AVAILABLE".into();
             }
         }
+        for l in &mut self.o.http.vpc_links {
+            if l.status == "PENDING" {
+                l.status = "AVAILABLE".into();
+            }
+        }
         let mut created = BTreeMap::new();
         for phase in plan.phases() {
             let mut new = Vec::new();
@@ -113,6 +123,8 @@ impl Sim {
                 let id = match step {
                     Step::ApiGateway(s) => self.apigateway(s, &created)?,
                     Step::Wafv2(s) => self.wafv2(s, &created)?,
+                    Step::HttpApi(s) => self.http(s, &created)?,
+                    Step::SecurityGroup(s) => self.security_group(s)?,
                     other => return Err(format!("unexpected step {other}")),
                 };
                 if let (Some(c), Some(id)) = (step.creates(), id) {
@@ -435,6 +447,159 @@ impl Sim {
         })
     }
 
+    fn security_group(&mut self, step: &sg::Step) -> Result<Option<String>, String> {
+        Ok(match step {
+            sg::Step::CreateSecurityGroup { vpc_id, tags, .. } => {
+                let id = self.id("sg-");
+                let group = SecurityGroup {
+                    id: id.clone(),
+                    vpc_id: vpc_id.clone(),
+                    ingress: Default::default(),
+                    tags: tags.clone(),
+                };
+                self.o.security_groups.push(group);
+                Some(id)
+            }
+            sg::Step::DeleteSecurityGroup { id } => {
+                if self.o.http.vpc_links.iter().any(|l| l.security_group_ids.contains(id)) {
+                    return Err(format!("DependencyViolation: a VPC link is in {id}"));
+                }
+                self.o.security_groups.retain(|g| &g.id != id);
+                None
+            }
+            other => return Err(format!("unexpected security group step {other}")),
+        })
+    }
+
+    fn http(&mut self, step: &http_api::Step, created: &BTreeMap<String, String>) -> Result<Option<String>, String> {
+        use http_api::Step as S;
+        Ok(match step {
+            S::CreateVpcLink { name, subnet_ids, security_group, tags, .. } => {
+                let group = resolve(security_group, created)?;
+                if !self.o.security_groups.iter().any(|g| g.id == group) {
+                    return Err(format!("InvalidGroup.NotFound: {group}"));
+                }
+                let id = self.id("vl2-");
+                let link = http_api::VpcLink {
+                    id: id.clone(),
+                    name: name.clone(),
+                    subnet_ids: subnet_ids.clone(),
+                    security_group_ids: vec![group],
+                    status: "PENDING".into(),
+                    tags: tags.clone(),
+                };
+                self.o.http.vpc_links.push(link);
+                Some(id)
+            }
+            S::DeleteVpcLink { id } => {
+                if self.o.http.integrations.iter().any(|i| i.connection_id.as_ref() == Some(id)) {
+                    return Err(format!("BadRequestException: VPC link {id} is in use"));
+                }
+                self.o.http.vpc_links.retain(|l| &l.id != id);
+                None
+            }
+            S::CreateApi { name, tags, .. } => {
+                let id = self.id("http-");
+                self.o.http.apis.push(http_api::HttpApi { id: id.clone(), name: name.clone(), tags: tags.clone() });
+                Some(id)
+            }
+            S::DeleteApi { id } => {
+                let h = &mut self.o.http;
+                h.apis.retain(|a| &a.id != id);
+                h.integrations.retain(|i| &i.api_id != id);
+                h.routes.retain(|r| &r.api_id != id);
+                h.stages.retain(|s| &s.api_id != id);
+                None
+            }
+            S::CreateIntegration { api, uri, vpc_link, .. } => {
+                let (api, link) = (resolve(api, created)?, resolve(vpc_link, created)?);
+                self.link_available(&link)?;
+                let id = self.id("int-");
+                let i = http_api::Integration {
+                    api_id: api,
+                    id: id.clone(),
+                    integration_type: "HTTP_PROXY".into(),
+                    connection_type: "VPC_LINK".into(),
+                    connection_id: Some(link),
+                    uri: uri.clone(),
+                    method: "ANY".into(),
+                };
+                self.o.http.integrations.push(i);
+                Some(id)
+            }
+            S::UpdateIntegration { id, uri, vpc_link, .. } => {
+                let link = resolve(vpc_link, created)?;
+                self.link_available(&link)?;
+                let i = self
+                    .o
+                    .http
+                    .integrations
+                    .iter_mut()
+                    .find(|i| &i.id == id)
+                    .ok_or("NotFoundException: integration")?;
+                i.uri = uri.clone();
+                i.connection_id = Some(link);
+                None
+            }
+            S::CreateRoute { api, key, integration } => {
+                let (api, integration) = (resolve(api, created)?, resolve(integration, created)?);
+                if self.o.http.routes.iter().any(|r| r.api_id == api && &r.key == key) {
+                    return Err(format!("ConflictException: route {key}"));
+                }
+                let id = self.id("route-");
+                self.o.http.routes.push(http_api::Route {
+                    api_id: api,
+                    id,
+                    key: key.clone(),
+                    target: Some(http_api::target(&integration)),
+                });
+                None
+            }
+            S::UpdateRoute { id, integration, .. } => {
+                let integration = resolve(integration, created)?;
+                let r = self.o.http.routes.iter_mut().find(|r| &r.id == id).ok_or("NotFoundException: route")?;
+                r.target = Some(http_api::target(&integration));
+                None
+            }
+            S::DeleteRoute { id, .. } => {
+                self.o.http.routes.retain(|r| &r.id != id);
+                None
+            }
+            S::CreateStage { api, name, throttling, access_log, tags, .. } => {
+                let api = resolve(api, created)?;
+                let stage = http_api::Stage {
+                    api_id: api,
+                    name: name.clone(),
+                    auto_deploy: true,
+                    throttling: *throttling,
+                    access_log: access_log.clone(),
+                    tags: tags.clone(),
+                };
+                self.o.http.stages.push(stage);
+                Some(name.clone())
+            }
+            S::UpdateStage { api_id, name, throttling, access_log } => {
+                let s = self
+                    .o
+                    .http
+                    .stages
+                    .iter_mut()
+                    .find(|s| &s.api_id == api_id && &s.name == name)
+                    .ok_or("NotFoundException: stage")?;
+                s.throttling = *throttling;
+                s.access_log = access_log.clone();
+                None
+            }
+        })
+    }
+
+    fn link_available(&self, link: &str) -> Result<(), String> {
+        match self.o.http.vpc_links.iter().any(|l| l.id == link && l.status == "AVAILABLE") {
+            true => Ok(()),
+            false => Err(format!("BadRequestException: VPC link {link} is not available")),
+        }
+    }
+
     fn converge(&mut self, spec: Option<&PartnerApiSpec>, lb: u32, max: usize) -> Vec<Plan<Step>> {
         let mut applied = Vec::new();
         for _ in 0..max {
@@ -628,4 +793,59 @@ fn invalid_specs_are_rejected_naming_the_field() {
     let port = partner_api::check_backend(&s, "Network", &[80]).expect_err("no listener").0;
     assert!(port.starts_with("spec.backend.port:"), "{port}");
     partner_api::check_backend(&s, "Network", &[443]).expect("fine");
+}
+
+fn http_spec() -> PartnerApiSpec {
+    let mut v = base();
+    v["type"] = json!("HTTP");
+    v["stage"] = json!({"name": "prod", "throttling": {"rateLimit": 50.0, "burstLimit": 100}});
+    v.as_object_mut().unwrap().remove("usagePlans");
+    v.as_object_mut().unwrap().remove("waf");
+    spec(v)
+}
+
+#[test]
+fn an_http_api_gets_a_vpc_link_with_its_own_group_routes_to_the_listener_and_a_stage_that_deploys_itself() {
+    let s = http_spec();
+    let mut sim = Sim::default();
+    let first = sim.plan(Some(&s), 1);
+    assert!(first.waiting.iter().any(|w| w.contains("VPC link")), "{}", first.render());
+    let plans = sim.converge(Some(&s), 1, 5);
+    assert_eq!(count(&plans, "CreateSecurityGroup"), 1);
+    assert_eq!(count(&plans, "CreateVpcLink"), 1);
+    let h = &sim.o.http;
+    assert_eq!(h.vpc_links[0].subnet_ids, ["subnet-a", "subnet-b"], "in the load balancer's subnets");
+    assert_eq!(h.vpc_links[0].security_group_ids, [sim.o.security_groups[0].id.clone()]);
+    assert_eq!(h.integrations.len(), 1);
+    assert_eq!(h.integrations[0].uri, backend(1).listener_arn.unwrap());
+    let mut keys: Vec<&str> = h.routes.iter().map(|r| r.key.as_str()).collect();
+    keys.sort();
+    assert_eq!(keys, ["ANY /payments/{proxy+}", "GET /health"]);
+    assert!(h.routes.iter().all(|r| r.target == Some(http_api::target(&h.integrations[0].id))));
+    assert_eq!(h.stages[0].throttling, Some((50.0, 100)));
+    assert!(h.stages[0].auto_deploy);
+    assert!(sim.plan(Some(&s), 1).in_sync(), "converged");
+
+    // A replaced load balancer: the integration moves to the new listener.
+    sim.converge(Some(&s), 2, 4);
+    assert_eq!(sim.o.http.integrations[0].uri, backend(2).listener_arn.unwrap());
+
+    // Teardown: the API, then the link, then its group.
+    sim.converge(None, 1, 5);
+    assert!(sim.o.http.apis.is_empty() && sim.o.http.vpc_links.is_empty() && sim.o.security_groups.is_empty());
+}
+
+#[test]
+fn http_apis_reject_rest_only_fields_and_gateway_load_balancers() {
+    let err = |f: &dyn Fn(&mut Value)| {
+        let mut v = serde_json::to_value(http_spec()).unwrap();
+        f(&mut v);
+        partner_api::validate(&spec(v)).expect_err("invalid").0
+    };
+    assert!(err(&|v| v["stage"]["tracing"] = json!(true)).starts_with("spec.stage.tracing:"));
+    assert!(err(&|v| v["usagePlans"] = json!([{"name": "a"}])).starts_with("spec.usagePlans:"));
+    assert!(err(&|v| v["waf"] = json!({"managedRuleGroups": ["X"]})).starts_with("spec.waf:"));
+    let gwlb = partner_api::check_backend(&http_spec(), "Gateway", &[443]).expect_err("a GWLB").0;
+    assert!(gwlb.starts_with("spec.backend.loadBalancerPolicyRef:"), "{gwlb}");
+    partner_api::check_backend(&http_spec(), "Application", &[443]).expect("an ALB is fine for HTTP");
 }

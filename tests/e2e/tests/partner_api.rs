@@ -147,3 +147,102 @@ async fn rest_api_over_a_vpc_link_with_stage_usage_plan_and_waf() -> Result<()> 
     env.wait_gone_as::<LoadBalancerPolicy>("partner-nlb", CONVERGE).await?;
     Ok(())
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn http_api_over_a_vpc_link_to_an_alb_listener() -> Result<()> {
+    let region = "ap-southeast-2";
+    let env = TestEnv::start("partner-http-api", region).await?;
+    let config = env.aws_config(region).await;
+    let (v2, elb, ec2) = (
+        aws_sdk_apigatewayv2::Client::new(&config),
+        aws_sdk_elasticloadbalancingv2::Client::new(&config),
+        aws_sdk_ec2::Client::new(&config),
+    );
+    env.apply_vpc_tier(
+        "shop",
+        spec(json!({
+            "region": region, "cidrBlock": "10.41.0.0/16", "availabilityZones": 2, "natGateways": "None",
+            "tiers": [{"name": "app", "type": "Private", "prefixLength": 20}],
+        })),
+    )
+    .await?;
+    env.wait_ready("shop", CONVERGE).await?;
+    env.apply_load_balancer_policy(
+        "shipping-alb",
+        json!({
+            "vpcTierRef": {"name": "shop"}, "type": "Application", "scheme": "internal", "tier": "app",
+            "targetGroups": [{"name": "shipping", "protocol": "HTTP", "port": 8080, "targetType": "ip"}],
+            "listeners": [{"port": 80, "protocol": "HTTP", "defaultTargetGroup": "shipping"}],
+        }),
+    )
+    .await?;
+    env.wait_ready_as::<LoadBalancerPolicy>("shipping-alb", CONVERGE).await?;
+    let obj: PartnerApi = env
+        .apply(
+            "shipping",
+            json!({
+                "vpcTierRef": {"name": "shop"}, "type": "HTTP",
+                "backend": {"loadBalancerPolicyRef": {"name": "shipping-alb"}, "port": 80},
+                "routes": [{"path": "/shipments/{proxy+}", "methods": ["GET", "POST"]}],
+                "stage": {"name": "live", "throttling": {"rateLimit": 50.0, "burstLimit": 100},
+                          "accessLogs": {"cloudWatchLogGroupArn": "arn:aws:logs:ap-southeast-2:123456789012:log-group:shipping"}},
+            }),
+        )
+        .await?;
+    let uid = obj.metadata.uid.clone().unwrap();
+    env.wait_ready_as::<PartnerApi>("shipping", CONVERGE).await?;
+
+    let lbs = elb.describe_load_balancers().send().await?;
+    let lb = lbs.load_balancers().first().expect("the ALB");
+    let lb_subnets: std::collections::BTreeSet<String> =
+        lb.availability_zones().iter().filter_map(|z| z.subnet_id().map(str::to_string)).collect();
+    let listeners = elb.describe_listeners().load_balancer_arn(lb.load_balancer_arn().unwrap()).send().await?;
+    let listener = listeners.listeners().iter().find(|l| l.port() == Some(80)).expect("the listener");
+
+    let apis = v2.get_apis().send().await?;
+    let api = apis.items().iter().find(|a| owned(a.tags(), &uid)).expect("an HTTP API tagged with its owner");
+    let api_id = api.api_id().unwrap().to_string();
+    let links = v2.get_vpc_links().send().await?;
+    let link = links.items().iter().find(|l| owned(l.tags(), &uid)).expect("a VPC link");
+    let link_subnets: std::collections::BTreeSet<String> = link.subnet_ids().iter().cloned().collect();
+    assert_eq!(link_subnets, lb_subnets, "the VPC link is in the load balancer's subnets");
+    let group_id = link.security_group_ids().first().expect("a security group").clone();
+    let groups = ec2.describe_security_groups().group_ids(&group_id).send().await?;
+    let group = groups.security_groups().first().expect("the group exists");
+    assert!(group.tags().iter().any(|t| t.key() == Some(OWNER_UID) && t.value() == Some(uid.as_str())));
+
+    let integrations = v2.get_integrations().api_id(&api_id).send().await?;
+    assert_eq!(integrations.items().len(), 1);
+    let integration = &integrations.items()[0];
+    assert_eq!(integration.integration_uri(), listener.listener_arn());
+    assert_eq!(integration.connection_id(), link.vpc_link_id());
+    let routes = v2.get_routes().api_id(&api_id).send().await?;
+    let mut keys: Vec<&str> = routes.items().iter().filter_map(|r| r.route_key()).collect();
+    keys.sort();
+    assert_eq!(keys, ["GET /shipments/{proxy+}", "POST /shipments/{proxy+}"]);
+    let target = format!("integrations/{}", integration.integration_id().unwrap());
+    assert!(routes.items().iter().all(|r| r.target() == Some(target.as_str())));
+    let stages = v2.get_stages().api_id(&api_id).send().await?;
+    let stage = stages.items().iter().find(|s| s.stage_name() == Some("live")).expect("the stage");
+    assert_eq!(stage.auto_deploy(), Some(true));
+    let settings = stage.default_route_settings().expect("throttling");
+    assert_eq!((settings.throttling_rate_limit(), settings.throttling_burst_limit()), (Some(50.0), Some(100)));
+    assert!(stage.access_log_settings().and_then(|a| a.destination_arn()).is_some_and(|a| a.ends_with(":shipping")));
+
+    // A route deleted behind the controller's back comes back.
+    let get = routes.items().iter().find(|r| r.route_key() == Some("GET /shipments/{proxy+}")).unwrap();
+    v2.delete_route().api_id(&api_id).route_id(get.route_id().unwrap()).send().await?;
+    wait_for("the route recreated", CONVERGE, || async {
+        let routes = v2.get_routes().api_id(&api_id).send().await?;
+        Ok(routes.items().iter().any(|r| r.route_key() == Some("GET /shipments/{proxy+}")))
+    })
+    .await?;
+
+    env.api::<PartnerApi>().delete("shipping", &Default::default()).await?;
+    env.wait_gone_as::<PartnerApi>("shipping", CONVERGE).await?;
+    assert!(!v2.get_apis().send().await?.items().iter().any(|a| owned(a.tags(), &uid)), "the API is gone");
+    assert!(!v2.get_vpc_links().send().await?.items().iter().any(|l| owned(l.tags(), &uid)), "the link is gone");
+    let left = ec2.describe_security_groups().group_ids(&group_id).send().await;
+    assert!(left.map(|g| g.security_groups().is_empty()).unwrap_or(true), "the group is gone");
+    Ok(())
+}

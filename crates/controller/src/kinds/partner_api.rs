@@ -1,13 +1,17 @@
-//! PartnerApi on the engine: it uses a VpcTier (its region) and a LoadBalancerPolicy (the
-//! Network Load Balancer its VPC link reaches, followed when the policy replaces it), neither of
-//! which can be deleted from under it.
+//! PartnerApi on the engine: it uses a VpcTier (its region and VPC) and a LoadBalancerPolicy (the
+//! load balancer its VPC link reaches, followed when the policy replaces it), neither of which
+//! can be deleted from under it.
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use securecart_api::{DeletionPolicy, LoadBalancerPolicy, LoadBalancerType, PartnerApi, PartnerApiStatus, VpcTier};
+use securecart_api::{
+    ApiType, DeletionPolicy, LoadBalancerPolicy, LoadBalancerType, PartnerApi, PartnerApiStatus, VpcTier,
+};
 use securecart_aws::AwsError;
 use securecart_aws::apigateway::ApiScope;
+use securecart_aws::ec2::InVpc;
 use securecart_aws::wafv2::WafScope;
 use securecart_plan::apigateway::components;
+use securecart_plan::http_api::components as http_components;
 use securecart_plan::partner_api::{self as plan, BackendView, Observed};
 use securecart_plan::wafv2::Scope;
 use securecart_plan::{Context as PlanContext, InvalidSpec, Owner};
@@ -70,7 +74,18 @@ impl Kind for PartnerApi {
         let waiting = || Unresolved::Waiting(format!("LoadBalancerPolicy {name} to report its load balancer"));
         let load_balancer_arn = status.and_then(|s| s.load_balancer_arn.clone()).ok_or_else(waiting)?;
         let dns_name = status.and_then(|s| s.dns_name.clone()).ok_or_else(waiting)?;
-        Ok(BackendView { region, load_balancer_arn, dns_name })
+        let port = Some(self.spec.backend.port);
+        let listener_arn = status.and_then(|s| s.listeners.iter().find(|l| l.port == port)).map(|l| l.arn.clone());
+        let subnet_ids = status.map(|s| s.subnet_ids.clone()).unwrap_or_default();
+        let vpc_id = vpc_tier.status.as_ref().and_then(|s| s.vpc_id.clone());
+        let vpc_id = vpc_id.ok_or_else(|| Unresolved::Waiting(format!("VpcTier {tier} to report its VPC")))?;
+        if self.spec.api_type == ApiType::Http && (listener_arn.is_none() || subnet_ids.is_empty()) {
+            return Err(Unresolved::Waiting(format!(
+                "LoadBalancerPolicy {name} to report its listener on port {} and its subnets",
+                self.spec.backend.port
+            )));
+        }
+        Ok(BackendView { region, load_balancer_arn, dns_name, listener_arn, subnet_ids, vpc_id })
     }
 
     fn region(&self, facts: Option<&BackendView>) -> Option<String> {
@@ -88,6 +103,22 @@ impl Kind for PartnerApi {
             ids(&recorded, |c| c == "webacl"),
         );
         let owner_uid = cx.owner.uid.as_str();
+        if self.spec.api_type == ApiType::Http {
+            let api_ids = ids(&recorded, |c| c == http_components::HTTP_API);
+            let group_ids = ids(&recorded, |c| c == http_components::SECURITY_GROUP);
+            let (ec2, v2) = (cx.aws().ec2(region).await, cx.aws().apigatewayv2(region).await);
+            let vpc = self.resolve(cx).await.ok().map(|b| b.vpc_id);
+            let (http, security_groups) = futures::try_join!(
+                v2.observe(owner_uid, &api_ids, &vpc_link_ids, how.search),
+                ec2.observe_security_groups(InVpc {
+                    owner_uid,
+                    vpc_id: vpc.as_deref(),
+                    ids: &group_ids,
+                    search: how.search
+                }),
+            )?;
+            return Ok(Observed { http, security_groups, ..Default::default() });
+        }
         let apigateway = cx
             .aws()
             .apigateway(region)
@@ -107,7 +138,7 @@ impl Kind for PartnerApi {
             .await
             .observe(WafScope { owner_uid, acl_arns: &acl_arns, search: how.search, resources: &stages })
             .await?;
-        Ok(Observed { apigateway, wafv2 })
+        Ok(Observed { apigateway, wafv2, ..Default::default() })
     }
 
     fn desired(&self, owner: &Owner, facts: &BackendView, _observed: &Observed) -> Result<plan::Desired, InvalidSpec> {
