@@ -29,6 +29,7 @@ use aws_types::request_id::RequestId;
 use securecart_plan::plan::PlanStep;
 use securecart_plan::{Location, Output, Plan, Step};
 use tokio::sync::Mutex;
+use tracing::Instrument as _;
 
 pub use error::{AwsError, ErrorKind};
 pub use execute::{Executed, Execution, Failed};
@@ -200,7 +201,9 @@ impl Aws {
     }
 
     /// Runs one AWS call, counting and timing it by service and operation, and classifying its
-    /// failure. Every adapter goes through here.
+    /// failure. Every adapter goes through here, so every call has its span (`aws call`, a child
+    /// of the reconcile's), with OpenTelemetry's RPC attributes and AWS's request ID; the
+    /// controller exports those spans when it has an OTLP endpoint. Nothing secret goes on it.
     pub(crate) async fn call<T, E>(
         &self,
         service: &'static str,
@@ -213,9 +216,27 @@ impl Aws {
         T: RequestId,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        let span = call_span(service, region, operation);
+        self.call_in_span(service, region, operation, mutating, request, &span).instrument(span.clone()).await
+    }
+
+    async fn call_in_span<T, E>(
+        &self,
+        service: &'static str,
+        region: &str,
+        operation: &'static str,
+        mutating: bool,
+        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        span: &tracing::Span,
+    ) -> Result<T, AwsError>
+    where
+        T: RequestId,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
         let waited = self.inner.limits.acquire(service, mutating).await;
         if !waited.is_zero() {
             self.metrics().rate_limited.with_label_values(&[service, operation]).inc();
+            span.record("aws.rate_limited_ms", waited.as_millis() as u64);
             tracing::debug!(
                 service,
                 region,
@@ -239,6 +260,7 @@ impl Aws {
             Ok(_) => "ok",
             Err(e) => e.kind.label(),
         };
+        record_outcome(span, &request_id, &result);
         self.metrics().record(service, operation, mutating, outcome, started.elapsed().as_secs_f64());
         if mutating {
             tracing::info!(service, region, operation, request_id, outcome, "AWS call");
@@ -249,6 +271,45 @@ impl Aws {
             tracing::debug!(service, region, operation, code = %e.code, "AWS call failed");
         }
         result
+    }
+}
+
+/// The span of one AWS call, named `service/Operation` in OpenTelemetry, with the RPC semantic
+/// conventions' attributes; the outcome is recorded by [`record_outcome`].
+fn call_span(service: &'static str, region: &str, operation: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        "aws call",
+        otel.name = %format_args!("{service}/{operation}"),
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        otel.status_description = tracing::field::Empty,
+        rpc.system = "aws-api",
+        rpc.service = service,
+        rpc.method = operation,
+        aws.region = region,
+        aws.request_id = tracing::field::Empty,
+        aws.rate_limited_ms = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    )
+}
+
+/// Puts a call's request ID and outcome on its span: `ok`, or the error's low-cardinality label
+/// and AWS's error code (never the message, which may quote a request's parameters).
+fn record_outcome<T>(span: &tracing::Span, request_id: &str, result: &Result<T, AwsError>) {
+    if !request_id.is_empty() {
+        span.record("aws.request_id", request_id);
+    }
+    match result {
+        Ok(_) => {
+            span.record("outcome", "ok");
+        }
+        Err(e) => {
+            span.record("outcome", e.kind.label());
+            span.record("error.type", e.code.as_str());
+            span.record("otel.status_code", "error");
+            span.record("otel.status_description", e.kind.label());
+        }
     }
 }
 
