@@ -7,11 +7,11 @@ use std::time::Duration;
 
 use anyhow::Context as _;
 use opentelemetry::KeyValue;
-use opentelemetry::trace::TracerProvider as _;
+use opentelemetry::trace::{SpanId, TraceId, TracerProvider as _};
 use opentelemetry_otlp::{Protocol, WithExportConfig as _};
 use opentelemetry_sdk::Resource;
-use opentelemetry_sdk::trace::SdkTracerProvider;
 use opentelemetry_sdk::trace::span_processor_with_async_runtime::BatchSpanProcessor;
+use opentelemetry_sdk::trace::{IdGenerator, RandomIdGenerator, SdkTracerProvider};
 use tracing::Level;
 use tracing_subscriber::filter::{FilterExt as _, filter_fn};
 use tracing_subscriber::layer::SubscriberExt as _;
@@ -75,6 +75,9 @@ pub fn traces_url(endpoint: &str) -> String {
 
 fn tracer_provider(endpoint: &str) -> anyhow::Result<SdkTracerProvider> {
     let url = traces_url(endpoint);
+    // The exporter's client speaks plain HTTP only: the collector runs beside the controller
+    // (in the cluster, or as a sidecar), where the traces need no TLS.
+    anyhow::ensure!(url.starts_with("http://"), "--otlp-endpoint must be an http:// URL (got {url})");
     let exporter = opentelemetry_otlp::SpanExporter::builder()
         .with_http()
         .with_protocol(Protocol::HttpBinary)
@@ -82,7 +85,35 @@ fn tracer_provider(endpoint: &str) -> anyhow::Result<SdkTracerProvider> {
         .build()
         .with_context(|| format!("building the OTLP exporter for {url}"))?;
     let processor = BatchSpanProcessor::builder(exporter, opentelemetry_sdk::runtime::Tokio).build();
-    Ok(SdkTracerProvider::builder().with_span_processor(processor).with_resource(resource()).build())
+    Ok(SdkTracerProvider::builder()
+        .with_span_processor(processor)
+        .with_id_generator(XrayIds::default())
+        .with_resource(resource())
+        .build())
+}
+
+/// Trace IDs whose first 4 bytes are the start time in Unix seconds, the rest random: valid
+/// W3C IDs that X-Ray also accepts as its own (`1-<8 hex time>-<24 hex random>`), so a
+/// collector forwarding them to X-Ray need not rewrite or drop them.
+#[derive(Debug, Default)]
+struct XrayIds(RandomIdGenerator);
+
+impl IdGenerator for XrayIds {
+    fn new_trace_id(&self) -> TraceId {
+        let seconds =
+            std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_secs() as u32);
+        xray_trace_id(seconds, self.0.new_trace_id())
+    }
+
+    fn new_span_id(&self) -> SpanId {
+        self.0.new_span_id()
+    }
+}
+
+fn xray_trace_id(seconds: u32, random: TraceId) -> TraceId {
+    let mut bytes = random.to_bytes();
+    bytes[..4].copy_from_slice(&seconds.to_be_bytes());
+    TraceId::from_bytes(bytes)
 }
 
 /// `service.name` and `service.version`; OTEL_SERVICE_NAME and OTEL_RESOURCE_ATTRIBUTES (read by
@@ -129,6 +160,17 @@ mod tests {
         assert_eq!(traces_url("http://collector:4318"), "http://collector:4318/v1/traces");
         assert_eq!(traces_url("http://collector:4318/"), "http://collector:4318/v1/traces");
         assert_eq!(traces_url("http://collector:4318/v1/traces"), "http://collector:4318/v1/traces");
+    }
+
+    #[test]
+    fn trace_ids_start_with_their_time_for_xray() {
+        let id = xray_trace_id(0x6930_1a2b, TraceId::from(u128::MAX));
+        assert_eq!(id.to_string(), "69301a2bffffffffffffffffffffffff");
+        let now = XrayIds::default().new_trace_id().to_bytes();
+        let seconds = u32::from_be_bytes([now[0], now[1], now[2], now[3]]);
+        let expected = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs();
+        assert!(u64::from(seconds).abs_diff(expected) <= 2, "{seconds} vs {expected}");
+        assert_ne!(XrayIds::default().new_trace_id(), XrayIds::default().new_trace_id());
     }
 
     #[test]
