@@ -35,10 +35,11 @@ step() { echo "deploy-check: $*"; }
 
 "$root/deploy/sync-crds.sh" --check
 
-step "helm lint (defaults, and one namespace with IRSA, ServiceMonitor and no PDB)"
+step "helm lint (defaults, and one namespace with IRSA, ServiceMonitor, no PDB and traces)"
 "$helm" lint --strict "$chart" >"$work/lint.log" 2>&1 || { cat "$work/lint.log" >&2; fail "helm lint failed"; }
 variant=(--set watchNamespace=apps --set aws.roleArn=arn:aws:iam::123456789012:role/securecart
-  --set metrics.serviceMonitor.enabled=true --set podDisruptionBudget.enabled=false)
+  --set metrics.serviceMonitor.enabled=true --set podDisruptionBudget.enabled=false
+  --set traces.otlpEndpoint=http://adot-collector.observability:4318)
 "$helm" lint --strict "$chart" "${variant[@]}" >"$work/lint.log" 2>&1 ||
   { cat "$work/lint.log" >&2; fail "helm lint with options failed"; }
 
@@ -51,6 +52,9 @@ grep -q 'eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/securecart' 
   fail "aws.roleArn does not annotate the ServiceAccount"
 grep -q '^kind: Role$' "$work/helm-variant.yaml" && ! grep -q '^kind: ClusterRole$' "$work/helm-variant.yaml" ||
   fail "watchNamespace must give a Role, not a ClusterRole"
+grep -q -- '- --otlp-endpoint=http://adot-collector.observability:4318$' "$work/helm-variant.yaml" ||
+  fail "traces.otlpEndpoint does not reach the controller's --otlp-endpoint"
+! grep -q -- '--otlp-endpoint' "$work/helm.yaml" || fail "the defaults must not export traces"
 kubectl kustomize "$base" >"$work/kustomize.yaml"
 
 step "kubectl apply --dry-run=server (chart, kustomize base)"
