@@ -56,6 +56,19 @@ grep -q -- '- --otlp-endpoint=http://adot-collector.observability:4318$' "$work/
   fail "traces.otlpEndpoint does not reach the controller's --otlp-endpoint"
 ! grep -q -- '--otlp-endpoint' "$work/helm.yaml" || fail "the defaults must not export traces"
 kubectl kustomize "$base" >"$work/kustomize.yaml"
+# The patch the base's kustomization.yaml shows for traces, in an overlay of it.
+mkdir "$work/overlay-traces"
+cat >"$work/overlay-traces/kustomization.yaml" <<EOF
+resources: [$(realpath --relative-to="$work/overlay-traces" "$base")]
+patches:
+  - target: {kind: Deployment, name: securecart-operator}
+    patch: |
+      - {op: add, path: /spec/template/spec/containers/0/args/-, value: --otlp-endpoint=http://adot-collector.observability:4318}
+EOF
+kubectl kustomize "$work/overlay-traces" >"$work/kustomize-traces.yaml"
+grep -q -- '- --otlp-endpoint=http://adot-collector.observability:4318$' "$work/kustomize-traces.yaml" ||
+  fail "the kustomize base's traces patch does not add --otlp-endpoint"
+! grep -q -- '--otlp-endpoint' "$work/kustomize.yaml" || fail "the kustomize base must not export traces"
 
 step "kubectl apply --dry-run=server (chart, kustomize base)"
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null
