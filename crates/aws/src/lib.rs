@@ -325,3 +325,117 @@ pub(crate) fn ok_if_gone<T>(result: Result<T, AwsError>) -> Result<Output, AwsEr
 }
 
 pub(crate) use execute::resolve;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing_subscriber::layer::{Context, SubscriberExt as _};
+
+    use super::*;
+
+    /// A span's name and fields.
+    type Recorded = (String, HashMap<String, String>);
+
+    /// The fields of every span, as the OpenTelemetry layer would see them.
+    #[derive(Clone, Default)]
+    struct Spans(Arc<Mutex<Vec<Recorded>>>);
+
+    struct Fields<'a>(&'a mut HashMap<String, String>);
+
+    impl Visit for Fields<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.insert(field.name().to_string(), format!("{value:?}").trim_matches('"').to_string());
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.insert(field.name().to_string(), value.to_string());
+        }
+    }
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Spans {
+        fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
+            let mut fields = HashMap::new();
+            attrs.record(&mut Fields(&mut fields));
+            self.0.lock().unwrap().push((attrs.metadata().name().to_string(), fields));
+        }
+        fn on_record(&self, _: &Id, values: &Record<'_>, _: Context<'_, S>) {
+            // One call at a time in these tests: the last span is the one being recorded.
+            if let Some((_, fields)) = self.0.lock().unwrap().last_mut() {
+                values.record(&mut Fields(fields));
+            }
+        }
+    }
+
+    #[derive(Debug)]
+    struct Answer;
+    impl RequestId for Answer {
+        fn request_id(&self) -> Option<&str> {
+            Some("req-ok-1")
+        }
+    }
+
+    fn aws() -> Aws {
+        let registry = prometheus::Registry::new();
+        Aws::new(AwsMetrics::new(&registry).unwrap(), 0.0, Limits::default())
+    }
+
+    fn refused(code: &str, request_id: &str) -> SdkError<ErrorMetadata, HttpResponse> {
+        let mut raw = HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::empty());
+        raw.headers_mut().insert("x-amzn-requestid", request_id.to_string());
+        let err = ErrorMetadata::builder().code(code).message("vpc-0123 named in the request").build();
+        SdkError::service_error(err, raw)
+    }
+
+    #[tokio::test]
+    async fn every_call_has_a_span_with_its_rpc_attributes_request_id_and_outcome() {
+        let spans = Spans::default();
+        let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));
+        let aws = aws();
+        // Variables, not literals: the IAM policy test reads literal `.call(` arguments.
+        let (service, region) = ("ec2", "ap-east-1");
+        let ok = aws.call(service, region, "DescribeVpcs", false, async {
+            Ok::<_, SdkError<ErrorMetadata, HttpResponse>>(Answer)
+        });
+        assert!(ok.await.is_ok());
+        let failed = aws.call(service, region, "DeleteSubnet", true, async {
+            Err::<Answer, _>(refused("DependencyViolation", "req-err-2"))
+        });
+        assert_eq!(failed.await.unwrap_err().code, "DependencyViolation");
+
+        let spans = spans.0.lock().unwrap().clone();
+        assert_eq!(spans.len(), 2, "{spans:?}");
+        let (name, ok) = &spans[0];
+        assert_eq!(name, "aws call");
+        for (k, v) in [
+            ("otel.name", "ec2/DescribeVpcs"),
+            ("otel.kind", "client"),
+            ("rpc.system", "aws-api"),
+            ("rpc.service", "ec2"),
+            ("rpc.method", "DescribeVpcs"),
+            ("aws.region", "ap-east-1"),
+            ("aws.request_id", "req-ok-1"),
+            ("outcome", "ok"),
+        ] {
+            assert_eq!(ok.get(k).map(String::as_str), Some(v), "{k} in {ok:?}");
+        }
+        assert!(!ok.contains_key("otel.status_code") && !ok.contains_key("error.type"), "{ok:?}");
+        let (_, failed) = &spans[1];
+        for (k, v) in [
+            ("rpc.method", "DeleteSubnet"),
+            ("aws.request_id", "req-err-2"),
+            ("outcome", ErrorKind::Retryable.label()),
+            ("error.type", "DependencyViolation"),
+            ("otel.status_code", "error"),
+        ] {
+            assert_eq!(failed.get(k).map(String::as_str), Some(v), "{k} in {failed:?}");
+        }
+        // The error's message may quote the request: it stays off the span.
+        assert!(failed.values().all(|v| !v.contains("vpc-0123")), "{failed:?}");
+    }
+}
