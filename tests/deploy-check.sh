@@ -35,10 +35,11 @@ step() { echo "deploy-check: $*"; }
 
 "$root/deploy/sync-crds.sh" --check
 
-step "helm lint (defaults, and one namespace with IRSA, ServiceMonitor and no PDB)"
+step "helm lint (defaults, and one namespace with IRSA, ServiceMonitor, no PDB and traces)"
 "$helm" lint --strict "$chart" >"$work/lint.log" 2>&1 || { cat "$work/lint.log" >&2; fail "helm lint failed"; }
 variant=(--set watchNamespace=apps --set aws.roleArn=arn:aws:iam::123456789012:role/securecart
-  --set metrics.serviceMonitor.enabled=true --set podDisruptionBudget.enabled=false)
+  --set metrics.serviceMonitor.enabled=true --set podDisruptionBudget.enabled=false
+  --set traces.otlpEndpoint=http://adot-collector.observability:4318)
 "$helm" lint --strict "$chart" "${variant[@]}" >"$work/lint.log" 2>&1 ||
   { cat "$work/lint.log" >&2; fail "helm lint with options failed"; }
 
@@ -51,7 +52,23 @@ grep -q 'eks.amazonaws.com/role-arn: arn:aws:iam::123456789012:role/securecart' 
   fail "aws.roleArn does not annotate the ServiceAccount"
 grep -q '^kind: Role$' "$work/helm-variant.yaml" && ! grep -q '^kind: ClusterRole$' "$work/helm-variant.yaml" ||
   fail "watchNamespace must give a Role, not a ClusterRole"
+grep -q -- '- --otlp-endpoint=http://adot-collector.observability:4318$' "$work/helm-variant.yaml" ||
+  fail "traces.otlpEndpoint does not reach the controller's --otlp-endpoint"
+! grep -q -- '--otlp-endpoint' "$work/helm.yaml" || fail "the defaults must not export traces"
 kubectl kustomize "$base" >"$work/kustomize.yaml"
+# The patch the base's kustomization.yaml shows for traces, in an overlay of it.
+mkdir "$work/overlay-traces"
+cat >"$work/overlay-traces/kustomization.yaml" <<EOF
+resources: [$(realpath --relative-to="$work/overlay-traces" "$base")]
+patches:
+  - target: {kind: Deployment, name: securecart-operator}
+    patch: |
+      - {op: add, path: /spec/template/spec/containers/0/args/-, value: --otlp-endpoint=http://adot-collector.observability:4318}
+EOF
+kubectl kustomize "$work/overlay-traces" >"$work/kustomize-traces.yaml"
+grep -q -- '- --otlp-endpoint=http://adot-collector.observability:4318$' "$work/kustomize-traces.yaml" ||
+  fail "the kustomize base's traces patch does not add --otlp-endpoint"
+! grep -q -- '--otlp-endpoint' "$work/kustomize.yaml" || fail "the kustomize base must not export traces"
 
 step "kubectl apply --dry-run=server (chart, kustomize base)"
 kubectl create namespace "$ns" --dry-run=client -o yaml | kubectl apply -f - >/dev/null

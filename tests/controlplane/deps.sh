@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the local control plane (tests/controlplane/env.sh) needs on a fresh
-# Debian bookworm machine: openssl, curl and Python from apt, moto and mitmproxy (the fault
-# proxy) in venvs, and etcd, kube-apiserver, kubectl and helm built from Go modules (the Go
-# toolchain must be present).
+# Debian bookworm machine: openssl, curl and Python from apt, moto, mitmproxy (the fault
+# proxy) and the tests' OTLP receiver in venvs, and etcd, kube-apiserver, kubectl and helm
+# built from Go modules (the Go toolchain must be present).
 # Every step is skipped when already done, so running it again costs a fraction of a second.
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -39,6 +39,9 @@ fi
 
 # --- mitmproxy (the fault proxy, tests/faults/) -------------------------------------------
 "$here/deps-faults.sh" | sed 's/^deps-faults.sh/deps.sh/'
+
+# --- the OTLP receiver (tests/e2e/tests/traces.rs) -------------------------------------------
+"$here/deps-otlp.sh" | sed 's/^deps-otlp.sh/deps.sh/'
 
 # --- etcd, kube-apiserver and kubectl ----------------------------------------------------
 # Both scripts are cached per version and print the directory holding the binaries.

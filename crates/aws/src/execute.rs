@@ -13,6 +13,7 @@ use futures::stream::FuturesUnordered;
 use securecart_plan::intent::Outcome;
 use securecart_plan::plan::{Ordered, PlanStep};
 use securecart_plan::{Output, Plan};
+use tracing::Instrument as _;
 
 use crate::AwsError;
 use crate::sdk::{STEP, StepCalls};
@@ -104,8 +105,30 @@ where
                 }
                 started[i] = true;
                 let calls = Arc::new(StepCalls::default());
-                let future = STEP.scope(calls.clone(), run(&plan.steps[i], known.clone()));
-                running.push(Box::pin(async move { (i, future.await, calls) }));
+                // Each step's calls are children of its span, itself a child of the caller's
+                // (the reconcile), whichever of the concurrent steps is being polled.
+                let step = &plan.steps[i];
+                let span = tracing::info_span!(
+                    "plan step",
+                    otel.name = %format_args!("step {}", step.action()),
+                    action = step.action(),
+                    resource = step.resource(),
+                    step = %step,
+                    outcome = tracing::field::Empty,
+                    otel.status_code = tracing::field::Empty,
+                );
+                let future = STEP.scope(calls.clone(), run(step, known.clone())).instrument(span.clone());
+                running.push(Box::pin(
+                    async move {
+                        let result = future.await;
+                        span.record("outcome", result.as_ref().map_or_else(|e| e.kind.label(), |_| "ok"));
+                        if result.is_err() {
+                            span.record("otel.status_code", "error");
+                        }
+                        (i, result, calls)
+                    }
+                    .in_current_span(),
+                ));
             }
         }
         let Some((i, result, calls)) = running.next().await else { break };

@@ -34,6 +34,7 @@ use securecart_api::SubnetGroupService;
 use securecart_plan::plan::PlanStep;
 use securecart_plan::{Location, Output, Plan, Step};
 use tokio::sync::Mutex;
+use tracing::Instrument as _;
 
 pub use error::{AwsError, ErrorKind};
 pub use execute::{Executed, Execution, Failed};
@@ -211,7 +212,9 @@ impl Aws {
     }
 
     /// Runs one AWS call, counting and timing it by service and operation, and classifying its
-    /// failure. Every adapter goes through here.
+    /// failure. Every adapter goes through here, so every call has its span (`aws call`, a child
+    /// of the reconcile's), with OpenTelemetry's RPC attributes and AWS's request ID; the
+    /// controller exports those spans when it has an OTLP endpoint. Nothing secret goes on it.
     pub(crate) async fn call<T, E>(
         &self,
         service: &'static str,
@@ -224,9 +227,27 @@ impl Aws {
         T: RequestId,
         E: ProvideErrorMetadata + std::error::Error + 'static,
     {
+        let span = call_span(service, region, operation);
+        self.call_in_span(service, region, operation, mutating, request, &span).instrument(span.clone()).await
+    }
+
+    async fn call_in_span<T, E>(
+        &self,
+        service: &'static str,
+        region: &str,
+        operation: &'static str,
+        mutating: bool,
+        request: impl Future<Output = Result<T, SdkError<E, HttpResponse>>>,
+        span: &tracing::Span,
+    ) -> Result<T, AwsError>
+    where
+        T: RequestId,
+        E: ProvideErrorMetadata + std::error::Error + 'static,
+    {
         let waited = self.inner.limits.acquire(service, mutating).await;
         if !waited.is_zero() {
             self.metrics().rate_limited.with_label_values(&[service, operation]).inc();
+            span.record("aws.rate_limited_ms", waited.as_millis() as u64);
             tracing::debug!(
                 service,
                 region,
@@ -250,6 +271,7 @@ impl Aws {
             Ok(_) => "ok",
             Err(e) => e.kind.label(),
         };
+        record_outcome(span, &request_id, &result);
         self.metrics().record(service, operation, mutating, outcome, started.elapsed().as_secs_f64());
         if mutating {
             tracing::info!(service, region, operation, request_id, outcome, "AWS call");
@@ -260,6 +282,45 @@ impl Aws {
             tracing::debug!(service, region, operation, code = %e.code, "AWS call failed");
         }
         result
+    }
+}
+
+/// The span of one AWS call, named `service/Operation` in OpenTelemetry, with the RPC semantic
+/// conventions' attributes; the outcome is recorded by [`record_outcome`].
+fn call_span(service: &'static str, region: &str, operation: &'static str) -> tracing::Span {
+    tracing::info_span!(
+        "aws call",
+        otel.name = %format_args!("{service}/{operation}"),
+        otel.kind = "client",
+        otel.status_code = tracing::field::Empty,
+        otel.status_description = tracing::field::Empty,
+        rpc.system = "aws-api",
+        rpc.service = service,
+        rpc.method = operation,
+        aws.region = region,
+        aws.request_id = tracing::field::Empty,
+        aws.rate_limited_ms = tracing::field::Empty,
+        outcome = tracing::field::Empty,
+        error.type = tracing::field::Empty,
+    )
+}
+
+/// Puts a call's request ID and outcome on its span: `ok`, or the error's low-cardinality label
+/// and AWS's error code (never the message, which may quote a request's parameters).
+fn record_outcome<T>(span: &tracing::Span, request_id: &str, result: &Result<T, AwsError>) {
+    if !request_id.is_empty() {
+        span.record("aws.request_id", request_id);
+    }
+    match result {
+        Ok(_) => {
+            span.record("outcome", "ok");
+        }
+        Err(e) => {
+            span.record("outcome", e.kind.label());
+            span.record("error.type", e.code.as_str());
+            span.record("otel.status_code", "error");
+            span.record("otel.status_description", e.kind.label());
+        }
     }
 }
 
@@ -275,3 +336,117 @@ pub(crate) fn ok_if_gone<T>(result: Result<T, AwsError>) -> Result<Output, AwsEr
 }
 
 pub(crate) use execute::resolve;
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+    use std::sync::{Arc, Mutex};
+
+    use aws_smithy_runtime_api::http::StatusCode;
+    use aws_smithy_types::body::SdkBody;
+    use aws_smithy_types::error::ErrorMetadata;
+    use tracing::field::{Field, Visit};
+    use tracing::span::{Attributes, Id, Record};
+    use tracing_subscriber::layer::{Context, SubscriberExt as _};
+
+    use super::*;
+
+    /// A span's name and fields.
+    type Recorded = (String, HashMap<String, String>);
+
+    /// The fields of every span, as the OpenTelemetry layer would see them.
+    #[derive(Clone, Default)]
+    struct Spans(Arc<Mutex<Vec<Recorded>>>);
+
+    struct Fields<'a>(&'a mut HashMap<String, String>);
+
+    impl Visit for Fields<'_> {
+        fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+            self.0.insert(field.name().to_string(), format!("{value:?}").trim_matches('"').to_string());
+        }
+        fn record_str(&mut self, field: &Field, value: &str) {
+            self.0.insert(field.name().to_string(), value.to_string());
+        }
+    }
+
+    impl<S: tracing::Subscriber> tracing_subscriber::Layer<S> for Spans {
+        fn on_new_span(&self, attrs: &Attributes<'_>, _: &Id, _: Context<'_, S>) {
+            let mut fields = HashMap::new();
+            attrs.record(&mut Fields(&mut fields));
+            self.0.lock().unwrap().push((attrs.metadata().name().to_string(), fields));
+        }
+        fn on_record(&self, _: &Id, values: &Record<'_>, _: Context<'_, S>) {
+            // One call at a time in these tests: the last span is the one being recorded.
+            if let Some((_, fields)) = self.0.lock().unwrap().last_mut() {
+                values.record(&mut Fields(fields));
+            }
+        }
+    }
+
+    #[derive(Debug)]
+    struct Answer;
+    impl RequestId for Answer {
+        fn request_id(&self) -> Option<&str> {
+            Some("req-ok-1")
+        }
+    }
+
+    fn aws() -> Aws {
+        let registry = prometheus::Registry::new();
+        Aws::new(AwsMetrics::new(&registry).unwrap(), 0.0, Limits::default())
+    }
+
+    fn refused(code: &str, request_id: &str) -> SdkError<ErrorMetadata, HttpResponse> {
+        let mut raw = HttpResponse::new(StatusCode::try_from(400).unwrap(), SdkBody::empty());
+        raw.headers_mut().insert("x-amzn-requestid", request_id.to_string());
+        let err = ErrorMetadata::builder().code(code).message("vpc-0123 named in the request").build();
+        SdkError::service_error(err, raw)
+    }
+
+    #[tokio::test]
+    async fn every_call_has_a_span_with_its_rpc_attributes_request_id_and_outcome() {
+        let spans = Spans::default();
+        let _guard = tracing::subscriber::set_default(tracing_subscriber::registry().with(spans.clone()));
+        let aws = aws();
+        // Variables, not literals: the IAM policy test reads literal `.call(` arguments.
+        let (service, region) = ("ec2", "ap-east-1");
+        let ok = aws.call(service, region, "DescribeVpcs", false, async {
+            Ok::<_, SdkError<ErrorMetadata, HttpResponse>>(Answer)
+        });
+        assert!(ok.await.is_ok());
+        let failed = aws.call(service, region, "DeleteSubnet", true, async {
+            Err::<Answer, _>(refused("DependencyViolation", "req-err-2"))
+        });
+        assert_eq!(failed.await.unwrap_err().code, "DependencyViolation");
+
+        let spans = spans.0.lock().unwrap().clone();
+        assert_eq!(spans.len(), 2, "{spans:?}");
+        let (name, ok) = &spans[0];
+        assert_eq!(name, "aws call");
+        for (k, v) in [
+            ("otel.name", "ec2/DescribeVpcs"),
+            ("otel.kind", "client"),
+            ("rpc.system", "aws-api"),
+            ("rpc.service", "ec2"),
+            ("rpc.method", "DescribeVpcs"),
+            ("aws.region", "ap-east-1"),
+            ("aws.request_id", "req-ok-1"),
+            ("outcome", "ok"),
+        ] {
+            assert_eq!(ok.get(k).map(String::as_str), Some(v), "{k} in {ok:?}");
+        }
+        assert!(!ok.contains_key("otel.status_code") && !ok.contains_key("error.type"), "{ok:?}");
+        let (_, failed) = &spans[1];
+        for (k, v) in [
+            ("rpc.method", "DeleteSubnet"),
+            ("aws.request_id", "req-err-2"),
+            ("outcome", ErrorKind::Retryable.label()),
+            ("error.type", "DependencyViolation"),
+            ("otel.status_code", "error"),
+        ] {
+            assert_eq!(failed.get(k).map(String::as_str), Some(v), "{k} in {failed:?}");
+        }
+        // The error's message may quote the request: it stays off the span.
+        assert!(failed.values().all(|v| !v.contains("vpc-0123")), "{failed:?}");
+    }
+}

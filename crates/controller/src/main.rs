@@ -6,6 +6,7 @@ mod http;
 mod kinds;
 mod leader;
 mod status;
+mod telemetry;
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -50,6 +51,10 @@ struct Args {
     /// allows more (an emulator), 0 turns limiting off.
     #[arg(long, env = "SECURECART_AWS_RATE_SCALE", default_value_t = 1.0)]
     aws_rate_scale: f64,
+    /// Export OpenTelemetry traces (every reconcile and every AWS call) over OTLP/HTTP to this
+    /// collector, e.g. http://localhost:4318 (spans go to /v1/traces under it). Unset: no traces.
+    #[arg(long, env = "OTEL_EXPORTER_OTLP_ENDPOINT")]
+    otlp_endpoint: Option<String>,
     /// Log format: text or json.
     #[arg(long, env = "SECURECART_LOG_FORMAT", default_value = "text")]
     log_format: String,
@@ -111,18 +116,6 @@ impl Scope {
     }
 }
 
-fn init_tracing(format: &str) {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| {
-        tracing_subscriber::EnvFilter::new("info,aws_config=warn,aws_smithy_runtime=warn,kube=warn")
-    });
-    let builder = tracing_subscriber::fmt().with_env_filter(filter);
-    if format == "json" {
-        builder.json().flatten_event(true).init();
-    } else {
-        builder.init();
-    }
-}
-
 fn main() -> anyhow::Result<()> {
     // AWS SDK request futures are large, and unoptimised builds keep whole state machines on the
     // stack while polling them: give workers room instead of tuning every call site.
@@ -135,8 +128,14 @@ fn main() -> anyhow::Result<()> {
 
 async fn run() -> anyhow::Result<()> {
     let args = Args::parse();
-    init_tracing(&args.log_format);
+    let telemetry = telemetry::init(&args.log_format, args.otlp_endpoint.as_deref())?;
+    let result = serve(args).await;
+    // The last reconciles' spans, sent before the process exits (SIGTERM ends `serve`).
+    telemetry.shutdown().await;
+    result
+}
 
+async fn serve(args: Args) -> anyhow::Result<()> {
     let client =
         Client::try_default().await.context("no Kubernetes client configuration (KUBECONFIG or in-cluster)")?;
     let registry = prometheus::Registry::new();

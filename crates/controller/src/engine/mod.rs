@@ -27,6 +27,7 @@ use securecart_plan::conditions::{Readiness, settled};
 use securecart_plan::{Context as PlanContext, InvalidSpec, Known, Owner, Plan, Step};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tracing::Instrument as _;
 
 pub use hub::{Hub, Registry, run};
 
@@ -233,6 +234,7 @@ pub trait Kind: Managed {
 /// dispatch, metrics and backoff.
 pub async fn reconcile<K: Kind>(obj: Arc<K>, hub: Arc<Hub>) -> Result<Action, Error> {
     let ctx = hub.ctx.clone();
+    let queued_since = Instant::now();
     let queued = ctx.metrics.queued.with_label_values(&[K::KIND]);
     queued.inc();
     let turn = hub.admission(K::KIND).acquire(priority(&*obj)).await;
@@ -249,6 +251,9 @@ pub async fn reconcile<K: Kind>(obj: Arc<K>, hub: Arc<Hub>) -> Result<Action, Er
     let started = Instant::now();
     let in_flight = ctx.metrics.in_flight.with_label_values(&[K::KIND]);
     in_flight.inc();
+    // The root of the reconcile's trace: every AWS call it makes is a child (see
+    // securecart_aws::Aws::call), also those of plan steps running concurrently.
+    let span = reconcile_span::<K>(&obj, started.duration_since(queued_since));
     let api: Api<K> = Api::namespaced(ctx.client.clone(), &namespace);
     let result = finalizer(&api, FINALIZER, obj.clone(), |event| async {
         match event {
@@ -256,6 +261,7 @@ pub async fn reconcile<K: Kind>(obj: Arc<K>, hub: Arc<Hub>) -> Result<Action, Er
             finalizer::Event::Cleanup(o) => Box::pin(teardown::cleanup(o, &api, &hub)).await,
         }
     })
+    .instrument(span.clone())
     .await
     .map_err(|e| match e {
         finalizer::Error::ApplyFailed(e) | finalizer::Error::CleanupFailed(e) => e,
@@ -265,6 +271,11 @@ pub async fn reconcile<K: Kind>(obj: Arc<K>, hub: Arc<Hub>) -> Result<Action, Er
         Ok(_) => "ok",
         Err(e) => e.metric_label(),
     };
+    span.record("outcome", label);
+    if result.is_err() {
+        span.record("otel.status_code", "error");
+        span.record("otel.status_description", label);
+    }
     in_flight.dec();
     ctx.metrics.reconciles.with_label_values(&[K::KIND, label]).inc();
     ctx.metrics.reconcile_duration.with_label_values(&[K::KIND]).observe(started.elapsed().as_secs_f64());
@@ -272,6 +283,26 @@ pub async fn reconcile<K: Kind>(obj: Arc<K>, hub: Arc<Hub>) -> Result<Action, Er
         ctx.reset_backoff(&ObjectRef::from_obj(&*obj));
     }
     result
+}
+
+/// The span of one reconcile: the object (kind, namespace, name, generation), how long it
+/// waited for its turn, and the outcome (`ok` or the error's metric label), recorded at the end.
+fn reconcile_span<K: Kind>(obj: &K, queued: std::time::Duration) -> tracing::Span {
+    let namespace = obj.namespace().unwrap_or_default();
+    let name = obj.name_any();
+    tracing::info_span!(
+        "reconcile",
+        otel.name = %format_args!("reconcile {}", K::KIND),
+        otel.status_code = tracing::field::Empty,
+        otel.status_description = tracing::field::Empty,
+        kind = K::KIND,
+        namespace = %namespace,
+        name = %name,
+        generation = obj.meta().generation.unwrap_or_default(),
+        deleting = obj.meta().deletion_timestamp.is_some(),
+        queued_ms = queued.as_millis() as u64,
+        outcome = tracing::field::Empty,
+    )
 }
 
 /// Work an object needs goes before the periodic checks of objects that are Ready and current.
