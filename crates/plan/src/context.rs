@@ -22,6 +22,14 @@ impl<'a> Context<'a> {
         self.known.get(component).is_some_and(|k| k == id)
     }
 
+    /// Of several candidates for one component, the one to keep: the one the status names, else
+    /// the lowest ID.
+    pub fn keep<'c, T>(&self, component: &str, candidates: Vec<&'c T>, id: impl Fn(&T) -> &str) -> Option<&'c T> {
+        let mut c = candidates;
+        c.sort_by_key(|x| (!self.named(component, id(x)), id(x).to_string()));
+        c.into_iter().next()
+    }
+
     /// The users still holding `id`, if any.
     pub fn users_of(&self, id: &str) -> Option<&'a [String]> {
         self.in_use.get(id).map(Vec::as_slice).filter(|u| !u.is_empty())

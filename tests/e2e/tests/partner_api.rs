@@ -16,6 +16,19 @@ fn owned(tags: Option<&std::collections::HashMap<String, String>>, uid: &str) ->
     tags.and_then(|t| t.get(OWNER_UID)).is_some_and(|u| u == uid)
 }
 
+/// A two-zone VpcTier `shop` with one private tier, and a Ready load balancer policy in it.
+async fn backend(env: &TestEnv, region: &str, cidr: &str, name: &str, policy: serde_json::Value) -> Result<()> {
+    let tier = json!({
+        "region": region, "cidrBlock": cidr, "availabilityZones": 2, "natGateways": "None",
+        "tiers": [{"name": "app", "type": "Private", "prefixLength": 20}],
+    });
+    env.apply_vpc_tier("shop", spec(tier)).await?;
+    env.wait_ready("shop", CONVERGE).await?;
+    env.apply_load_balancer_policy(name, policy).await?;
+    env.wait_ready_as::<LoadBalancerPolicy>(name, CONVERGE).await?;
+    Ok(())
+}
+
 #[tokio::test(flavor = "multi_thread")]
 async fn rest_api_over_a_vpc_link_with_stage_usage_plan_and_waf() -> Result<()> {
     let region = "ap-southeast-1";
@@ -26,25 +39,12 @@ async fn rest_api_over_a_vpc_link_with_stage_usage_plan_and_waf() -> Result<()> 
         aws_sdk_elasticloadbalancingv2::Client::new(&config),
         aws_sdk_wafv2::Client::new(&config),
     );
-    env.apply_vpc_tier(
-        "shop",
-        spec(json!({
-            "region": region, "cidrBlock": "10.40.0.0/16", "availabilityZones": 2, "natGateways": "None",
-            "tiers": [{"name": "app", "type": "Private", "prefixLength": 20}],
-        })),
-    )
-    .await?;
-    env.wait_ready("shop", CONVERGE).await?;
-    env.apply_load_balancer_policy(
-        "partner-nlb",
-        json!({
-            "vpcTierRef": {"name": "shop"}, "type": "Network", "scheme": "internal", "tier": "app",
-            "targetGroups": [{"name": "payments", "protocol": "TCP", "port": 8443, "targetType": "ip"}],
-            "listeners": [{"port": 443, "protocol": "TCP", "defaultTargetGroup": "payments"}],
-        }),
-    )
-    .await?;
-    env.wait_ready_as::<LoadBalancerPolicy>("partner-nlb", CONVERGE).await?;
+    let nlb = json!({
+        "vpcTierRef": {"name": "shop"}, "type": "Network", "scheme": "internal", "tier": "app",
+        "targetGroups": [{"name": "payments", "protocol": "TCP", "port": 8443, "targetType": "ip"}],
+        "listeners": [{"port": 443, "protocol": "TCP", "defaultTargetGroup": "payments"}],
+    });
+    backend(&env, region, "10.40.0.0/16", "partner-nlb", nlb).await?;
     let api_obj: PartnerApi = env
         .apply(
             "payments",
@@ -158,25 +158,12 @@ async fn http_api_over_a_vpc_link_to_an_alb_listener() -> Result<()> {
         aws_sdk_elasticloadbalancingv2::Client::new(&config),
         aws_sdk_ec2::Client::new(&config),
     );
-    env.apply_vpc_tier(
-        "shop",
-        spec(json!({
-            "region": region, "cidrBlock": "10.41.0.0/16", "availabilityZones": 2, "natGateways": "None",
-            "tiers": [{"name": "app", "type": "Private", "prefixLength": 20}],
-        })),
-    )
-    .await?;
-    env.wait_ready("shop", CONVERGE).await?;
-    env.apply_load_balancer_policy(
-        "shipping-alb",
-        json!({
-            "vpcTierRef": {"name": "shop"}, "type": "Application", "scheme": "internal", "tier": "app",
-            "targetGroups": [{"name": "shipping", "protocol": "HTTP", "port": 8080, "targetType": "ip"}],
-            "listeners": [{"port": 80, "protocol": "HTTP", "defaultTargetGroup": "shipping"}],
-        }),
-    )
-    .await?;
-    env.wait_ready_as::<LoadBalancerPolicy>("shipping-alb", CONVERGE).await?;
+    let alb = json!({
+        "vpcTierRef": {"name": "shop"}, "type": "Application", "scheme": "internal", "tier": "app",
+        "targetGroups": [{"name": "shipping", "protocol": "HTTP", "port": 8080, "targetType": "ip"}],
+        "listeners": [{"port": 80, "protocol": "HTTP", "defaultTargetGroup": "shipping"}],
+    });
+    backend(&env, region, "10.41.0.0/16", "shipping-alb", alb).await?;
     let obj: PartnerApi = env
         .apply(
             "shipping",

@@ -16,13 +16,6 @@ pub struct Planned {
     pub stage_exists: bool,
 }
 
-/// The one of `candidates` to keep: the one the status names, else the lowest ID.
-fn keep<'a, T>(cx: &Context, component: &str, candidates: Vec<&'a T>, id: impl Fn(&T) -> &str) -> Option<&'a T> {
-    let mut c = candidates;
-    c.sort_by_key(|x| (!cx.named(component, id(x)), id(x).to_string()));
-    c.into_iter().next()
-}
-
 fn throttling_patches(prefix: &str, want: Option<(f64, i32)>, have: Option<(f64, i32)>, out: &mut Vec<Patch>) {
     match (want, have) {
         (Some((rate, burst)), have) => {
@@ -198,7 +191,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
     let kept_link = desired.and_then(|d| {
         let fitting =
             owned_links.iter().copied().filter(|l| l.target_arns == [d.target_arn.clone()] && l.status != "FAILED");
-        keep(cx, components::VPC_LINK, fitting.collect(), |l| &l.id)
+        cx.keep(components::VPC_LINK, fitting.collect(), |l| &l.id)
     });
     let link: Option<Ref> = match (desired, kept_link) {
         (Some(_), Some(l)) => Some(Ref::Id(l.id.clone())),
@@ -217,7 +210,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
 
     // The API: the one the status names, else the oldest; other APIs of the owner go.
     let owned_apis: Vec<&RestApi> = observed.apis.iter().filter(|a| owner.owns(&a.tags)).collect();
-    let kept_api = desired.and_then(|_| keep(cx, components::REST_API, owned_apis.clone(), |a| &a.id));
+    let kept_api = desired.and_then(|_| cx.keep(components::REST_API, owned_apis.clone(), |a| &a.id));
     let api: Option<Ref> = match (desired, kept_api) {
         (Some(_), Some(a)) => Some(Ref::Id(a.id.clone())),
         (Some(d), None) => {
@@ -333,7 +326,7 @@ fn plan_usage_plans(
         let c = components::usage_plan(&want.spec_name);
         let mine: Vec<&super::UsagePlan> =
             owned.iter().copied().filter(|p| component(&p.tags) == Some(c.as_str())).collect();
-        match keep(cx, &c, mine, |p| &p.id) {
+        match cx.keep(&c, mine, |p| &p.id) {
             None => plan.steps.push(Step::CreateUsagePlan {
                 component: c.clone(),
                 name: want.name.clone(),
@@ -375,7 +368,7 @@ fn plan_usage_plans(
             let c = components::usage_plan(&w.spec_name);
             let mine: Vec<&super::UsagePlan> =
                 owned.iter().copied().filter(|p| component(&p.tags) == Some(c.as_str())).collect();
-            keep(cx, &c, mine, |p| &p.id).map(|p| p.id.clone())
+            cx.keep(&c, mine, |p| &p.id).map(|p| p.id.clone())
         })
         .collect();
     for p in owned.iter().filter(|p| !wanted(p) || !kept.contains(&p.id)) {

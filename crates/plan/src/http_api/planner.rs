@@ -12,12 +12,6 @@ pub struct Planned {
     pub api_id: Option<String>,
 }
 
-fn keep<'a, T>(cx: &Context, component: &str, candidates: Vec<&'a T>, id: impl Fn(&T) -> &str) -> Option<&'a T> {
-    let mut c = candidates;
-    c.sort_by_key(|x| (!cx.named(component, id(x)), id(x).to_string()));
-    c.into_iter().next()
-}
-
 fn sorted(v: &[String]) -> Vec<String> {
     let mut v = v.to_vec();
     v.sort();
@@ -45,7 +39,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed, securi
             && security_group.and_then(Ref::id).is_some_and(|g| l.security_group_ids == [g.to_string()])
     };
     let kept_link = desired.and_then(|d| {
-        keep(cx, components::VPC_LINK, owned_links.iter().copied().filter(|l| fits(l, d)).collect(), |l| &l.id)
+        cx.keep(components::VPC_LINK, owned_links.iter().copied().filter(|l| fits(l, d)).collect(), |l| &l.id)
     });
     let link: Option<Ref> = match (desired, kept_link, security_group) {
         (Some(_), Some(l), _) => Some(Ref::Id(l.id.clone())),
@@ -64,7 +58,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed, securi
     let link_available = kept_link.is_some_and(|l| l.status == "AVAILABLE");
 
     let owned_apis: Vec<&HttpApi> = observed.apis.iter().filter(|a| owner.owns(&a.tags)).collect();
-    let kept_api = desired.and_then(|_| keep(cx, components::HTTP_API, owned_apis.clone(), |a| &a.id));
+    let kept_api = desired.and_then(|_| cx.keep(components::HTTP_API, owned_apis.clone(), |a| &a.id));
     let api: Option<Ref> = match (desired, kept_api) {
         (Some(_), Some(a)) => Some(Ref::Id(a.id.clone())),
         (Some(d), None) => {
