@@ -2,6 +2,7 @@
 //! and no clients, so the whole decision logic is tested as tables of inputs and expected plans.
 
 pub mod cidr;
+pub mod cloudwatch;
 pub mod conditions;
 pub mod context;
 pub mod direct_connect;

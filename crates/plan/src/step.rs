@@ -48,6 +48,7 @@ pub enum Step {
     Transit(crate::transit::Step),
     DirectConnect(crate::direct_connect::Step),
     Peering(crate::peering::Step),
+    CloudWatch(crate::cloudwatch::Step),
 }
 
 macro_rules! each {
@@ -63,6 +64,7 @@ macro_rules! each {
             Step::Transit($s) => $e,
             Step::DirectConnect($s) => $e,
             Step::Peering($s) => $e,
+            Step::CloudWatch($s) => $e,
         }
     };
 }
@@ -101,6 +103,7 @@ impl crate::plan::Ordered for Step {
             crate::transit::ORDERING,
             crate::direct_connect::ORDERING,
             crate::peering::ORDERING,
+            crate::cloudwatch::ORDERING,
         ]
     }
 }
@@ -134,4 +137,5 @@ from!(
     wafv2 => Wafv2,
     shield => Shield,
     route53 => Route53,
+    cloudwatch => CloudWatch,
 );
