@@ -4,6 +4,7 @@
 //! timeouts, adaptive retries and an attempt counter.
 
 mod clients;
+pub mod cloudwatch;
 pub mod direct_connect;
 pub mod ec2;
 pub mod elbv2;
@@ -184,6 +185,11 @@ impl Aws {
                 Step::Transit(s) => ec2_there.run_transit(s, &created).await,
                 Step::Peering(s) => ec2_there.run_peering(s, &created).await,
                 Step::DirectConnect(s) => self.direct_connect(region).await.run(s, &created).await,
+                // A health-check alarm lives in us-east-1, where Route 53 publishes its metrics.
+                Step::CloudWatch(s) => {
+                    let there = s.location().map_or(region, |l| l.region.as_str());
+                    self.cloudwatch(there).await.run(s).await
+                }
             }
         })
         .await
