@@ -225,7 +225,7 @@ pub enum Step {
     PutAlarm {
         component: String,
         name: String,
-        config: AlarmConfig,
+        config: Box<AlarmConfig>,
         tags: Tags,
         exists: bool,
         location: Option<Location>,
@@ -330,7 +330,7 @@ pub fn plan(
                     plan.steps.push(Step::PutAlarm {
                         component: want.component.clone(),
                         name: want.name.clone(),
-                        config: want.config.clone(),
+                        config: Box::new(want.config.clone()),
                         tags: tags.clone(),
                         exists: true,
                         location: location(&want.region),
@@ -352,7 +352,7 @@ pub fn plan(
             None => plan.steps.push(Step::PutAlarm {
                 component: want.component.clone(),
                 name: want.name.clone(),
-                config: want.config.clone(),
+                config: Box::new(want.config.clone()),
                 tags,
                 exists: false,
                 location: location(&want.region),

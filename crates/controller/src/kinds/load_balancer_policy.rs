@@ -42,7 +42,11 @@ async fn observe_alarms(
         .map(|(c, arn)| (arn.clone(), c.clone()))
         .collect();
     let mut by_region: std::collections::BTreeMap<String, Vec<String>> = Default::default();
-    for (name, r) in alarms::alarm_names(&lbp.spec, owner, region) {
+    // A policy without `spec.alarms` reads only the alarms its status records (none: no call);
+    // a teardown searches anyway.
+    let derived =
+        if lbp.spec.alarms.is_some() || search { alarms::alarm_names(&lbp.spec, owner, region) } else { Vec::new() };
+    for (name, r) in derived {
         let wanted_there = r == region || alarms::wants_health_check_alarm(&lbp.spec) || search;
         if wanted_there {
             by_region.entry(r).or_default().push(name);

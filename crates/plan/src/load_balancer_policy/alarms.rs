@@ -287,7 +287,7 @@ pub fn validate(spec: &LoadBalancerPolicySpec) -> Result<(), crate::InvalidSpec>
             return bad("spec.alarms.http5xxPercent: HTTP 5xx counts are Application load balancer metrics");
         }
     }
-    if a.health_check.is_some() && !spec.dns.as_ref().is_some_and(|d| d.health_check.is_some()) {
+    if a.health_check.is_some() && spec.dns.as_ref().is_none_or(|d| d.health_check.is_none()) {
         return bad("spec.alarms.healthCheck: needs spec.dns.healthCheck (the Route 53 health check it watches)");
     }
     if let Some(action) = a.actions.iter().find(|x| !x.starts_with("arn:")) {
