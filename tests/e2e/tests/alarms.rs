@@ -92,6 +92,30 @@ async fn alarms_follow_the_load_balancer_stay_quiet_and_go_with_the_policy() -> 
     let c = env.load_balancing_clients(REGION).await;
     let home = aws_sdk_cloudwatch::Client::new(&env.aws_config(REGION).await);
     let global = aws_sdk_cloudwatch::Client::new(&env.aws_config("us-east-1").await);
+    // Alarms that do not fit are refused at admission, naming the field.
+    let nlb = |alarms: Value| {
+        json!({
+            "vpcTierRef": {"name": "shop"}, "type": "Network", "tier": "public",
+            "targetGroups": [{"name": "tcp", "protocol": "TCP", "port": 80}],
+            "listeners": [{"port": 80, "protocol": "TCP", "defaultTargetGroup": "tcp"}],
+            "alarms": alarms,
+        })
+    };
+    let no_health_check = nlb(json!({"healthCheck": {}}));
+    let cases = [
+        ("spec.alarms.targetResponseTime", nlb(json!({"targetResponseTime": {"thresholdSeconds": 1}}))),
+        ("spec.alarms.http5xxPercent", nlb(json!({"http5xxPercent": {"threshold": 5}}))),
+        ("spec.alarms.healthCheck", no_health_check),
+        (
+            "datapointsToAlarm",
+            nlb(json!({"unhealthyHosts": {"threshold": 0, "evaluationPeriods": 2, "datapointsToAlarm": 3}})),
+        ),
+    ];
+    for (field, v) in cases {
+        let err = env.apply_load_balancer_policy("refused", v).await.expect_err(field);
+        assert!(err.to_string().contains(field), "{field}: {err}");
+    }
+
     network(&env, REGION, "shop").await?;
     let zone = c.create_hosted_zone("alarms-afs1.example.com").await?;
     let cert = env.request_certificate(REGION, "shop.alarms-afs1.example.com").await?;
