@@ -214,13 +214,44 @@ async fn alarms_follow_the_load_balancer_stay_quiet_and_go_with_the_policy() -> 
     let after = (updated(&alarms(&home, &prefix).await?), updated(&alarms(&global, &prefix).await?));
     assert_eq!(after, before, "no alarm's configuration was rewritten");
 
+    // A replaced load balancer (scheme changed) takes its alarms along: same names, the
+    // successor's dimensions.
+    let mut internal = policy(&zone, &cert, dns_name, all_alarms());
+    internal["scheme"] = json!("internal");
+    env.apply_load_balancer_policy("alarmed", internal.clone()).await?;
+    let successor_dimension = || async {
+        let lbs = c.owned(&uid).await?.load_balancers;
+        let new: Vec<String> = lbs
+            .iter()
+            .filter(|l| l.scheme().map(|s| s.as_str()) == Some("internal"))
+            .filter_map(|l| l.load_balancer_arn()?.split_once(":loadbalancer/").map(|(_, d)| d.to_string()))
+            .collect();
+        Ok::<_, anyhow::Error>((lbs.len() == 1 && new.len() == 1).then(|| new[0].clone()))
+    };
+    wait_for("the alarms on the successor", CONVERGE, || async {
+        let Some(dim) = successor_dimension().await? else { return Ok(false) };
+        let set = alarms(&home, &prefix).await?;
+        Ok(set.len() == 4 && set.values().all(|a| dimensions(a).get("LoadBalancer") == Some(&dim)))
+    })
+    .await?;
+    let successor = successor_dimension().await?.expect("one internal load balancer");
+    assert_ne!(successor, lb_dimension);
+    assert_eq!(
+        alarms(&home, &prefix).await?.keys().collect::<Vec<_>>(),
+        at_home.keys().collect::<Vec<_>>(),
+        "the same names"
+    );
+    env.wait_ready_in(env.load_balancer_policies(), "alarmed", CONVERGE).await?;
+    let before = (updated(&alarms(&home, &prefix).await?), updated(&alarms(&global, &prefix).await?));
+
     // A changed threshold rewrites that alarm only; removing the 5xx and health-check alarms
     // deletes them, in both regions.
     let mut less = all_alarms();
     less["targetResponseTime"]["thresholdSeconds"] = json!(2.5);
     less.as_object_mut().unwrap().remove("http5xxPercent");
     less.as_object_mut().unwrap().remove("healthCheck");
-    env.apply_load_balancer_policy("alarmed", policy(&zone, &cert, dns_name, less)).await?;
+    internal["alarms"] = less;
+    env.apply_load_balancer_policy("alarmed", internal).await?;
     wait_for("the 5xx and health-check alarms to go", CONVERGE, || async {
         Ok(alarms(&home, &prefix).await?.len() == 3 && alarms(&global, &prefix).await?.is_empty())
     })
