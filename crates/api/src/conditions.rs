@@ -13,6 +13,7 @@ pub const ACCEPTED: &str = "Accepted";
 pub const LOAD_BALANCER_READY: &str = "LoadBalancerReady";
 pub const WAF_ASSOCIATED: &str = "WafAssociated";
 pub const DNS_PUBLISHED: &str = "DnsPublished";
+pub const ALARMS_CONFIGURED: &str = "AlarmsConfigured";
 
 /// Reasons: CamelCase, low cardinality, shared with the metrics' `reason` label.
 pub mod reason {

@@ -40,6 +40,9 @@ use crate::{DeletionPolicy, LocalObjectRef};
 #[x_kube(validation = Rule::new("self.type != 'Gateway' || (self.listeners.size() == 1 && !has(self.listeners[0].protocol) && !has(self.listeners[0].port))").message("spec.listeners: a Gateway load balancer has exactly one listener, without port or protocol"))]
 #[x_kube(validation = Rule::new("self.listeners.all(l, !has(l.port) || self.listeners.exists_one(m, has(m.port) && m.port == l.port))").message("spec.listeners: two listeners on the same port"))]
 #[x_kube(validation = Rule::new("self.targetGroups.all(t, self.targetGroups.exists_one(u, u.name == t.name))").message("spec.targetGroups: target group names must be unique"))]
+#[x_kube(validation = Rule::new("!has(self.alarms) || !has(self.alarms.targetResponseTime) || self.type == 'Application'").message("spec.alarms.targetResponseTime: TargetResponseTime is an Application load balancer metric"))]
+#[x_kube(validation = Rule::new("!has(self.alarms) || !has(self.alarms.http5xxPercent) || self.type == 'Application'").message("spec.alarms.http5xxPercent: HTTP 5xx counts are Application load balancer metrics"))]
+#[x_kube(validation = Rule::new("!has(self.alarms) || !has(self.alarms.healthCheck) || (has(self.dns) && has(self.dns.healthCheck))").message("spec.alarms.healthCheck: needs spec.dns.healthCheck (the Route 53 health check it watches)"))]
 pub struct LoadBalancerPolicySpec {
     /// The VpcTier (same namespace) whose subnets the load balancer uses; its deletion waits for this policy.
     pub vpc_tier_ref: LocalObjectRef,
@@ -75,6 +78,9 @@ pub struct LoadBalancerPolicySpec {
     /// Route 53 alias records (A, and AAAA for dualstack) with an optional health check.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub dns: Option<Dns>,
+    /// CloudWatch metric alarms on the load balancer, its target groups and the Route 53 health check.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub alarms: Option<Alarms>,
     /// Tags added to every AWS resource, besides the ownership tags.
     #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
     #[schemars(length(max = 30))]
@@ -393,6 +399,137 @@ pub struct DnsHealthCheck {
     pub request_interval_seconds: Option<i32>,
 }
 
+/// CloudWatch metric alarms, each named after the owner and tagged with the ownership tags. Each
+/// alarm present in this block is created; removing one (or the block) deletes it.
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, Default, PartialEq)]
+#[serde(rename_all = "camelCase")]
+pub struct Alarms {
+    /// SNS topic (or other action) ARNs notified when an alarm goes to ALARM and back to OK.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    #[schemars(length(max = 5), inner(length(min = 1, max = 1024)))]
+    #[x_kube(validation = Rule::new("self.all(a, a.startsWith('arn:'))").message("spec.alarms.actions must be ARNs"))]
+    pub actions: Vec<String>,
+    /// AWS/ApplicationELB TargetResponseTime with an extended statistic. Application only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub target_response_time: Option<ResponseTimeAlarm>,
+    /// 100 * (HTTPCode_ELB_5XX_Count + HTTPCode_Target_5XX_Count) / RequestCount. Application only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub http5xx_percent: Option<PercentAlarm>,
+    /// UnHealthyHostCount above `threshold`, one alarm per target group.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unhealthy_hosts: Option<CountAlarm>,
+    /// The Route 53 health check's HealthCheckStatus below 1 (in us-east-1, where Route 53
+    /// publishes it). Needs spec.dns.healthCheck.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub health_check: Option<Evaluation>,
+}
+
+/// How many periods are evaluated and how many must breach (every alarm has these three fields).
+/// Defaults: 60 s periods, 5 evaluated, as many breaching as evaluated.
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, Default, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.datapointsToAlarm) || self.datapointsToAlarm <= (has(self.evaluationPeriods) ? self.evaluationPeriods : 5)").message("spec.alarms: datapointsToAlarm must not exceed evaluationPeriods"))]
+pub struct Evaluation {
+    /// 10, 30 or a multiple of 60; default 60.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 10, max = 86400))]
+    #[x_kube(validation = Rule::new("self == 10 || self == 30 || self % 60 == 0").message("spec.alarms: periodSeconds is 10, 30 or a multiple of 60"))]
+    pub period_seconds: Option<i32>,
+    /// Default 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub evaluation_periods: Option<i32>,
+    /// Default: evaluationPeriods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub datapoints_to_alarm: Option<i32>,
+}
+
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.datapointsToAlarm) || self.datapointsToAlarm <= (has(self.evaluationPeriods) ? self.evaluationPeriods : 5)").message("spec.alarms: datapointsToAlarm must not exceed evaluationPeriods"))]
+pub struct ResponseTimeAlarm {
+    /// A percentile such as p99 (default), p95 or p99.9.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(regex(pattern = r"^p(100|[1-9]?[0-9])(\.[0-9]{1,2})?$"))]
+    pub statistic: Option<String>,
+    /// Alarm when the percentile is above this many seconds.
+    #[schemars(range(min = 0.0, max = 3600.0))]
+    pub threshold_seconds: f64,
+    /// 10, 30 or a multiple of 60; default 60.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 10, max = 86400))]
+    #[x_kube(validation = Rule::new("self == 10 || self == 30 || self % 60 == 0").message("spec.alarms: periodSeconds is 10, 30 or a multiple of 60"))]
+    pub period_seconds: Option<i32>,
+    /// Default 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub evaluation_periods: Option<i32>,
+    /// Default: evaluationPeriods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub datapoints_to_alarm: Option<i32>,
+}
+
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.datapointsToAlarm) || self.datapointsToAlarm <= (has(self.evaluationPeriods) ? self.evaluationPeriods : 5)").message("spec.alarms: datapointsToAlarm must not exceed evaluationPeriods"))]
+pub struct PercentAlarm {
+    /// Alarm when the percentage is above this.
+    #[schemars(range(min = 0.0, max = 100.0))]
+    pub threshold: f64,
+    /// 10, 30 or a multiple of 60; default 60.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 10, max = 86400))]
+    #[x_kube(validation = Rule::new("self == 10 || self == 30 || self % 60 == 0").message("spec.alarms: periodSeconds is 10, 30 or a multiple of 60"))]
+    pub period_seconds: Option<i32>,
+    /// Default 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub evaluation_periods: Option<i32>,
+    /// Default: evaluationPeriods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub datapoints_to_alarm: Option<i32>,
+}
+
+#[derive(Serialize, Deserialize, KubeSchema, Clone, Debug, PartialEq)]
+#[serde(rename_all = "camelCase")]
+#[x_kube(validation = Rule::new("!has(self.datapointsToAlarm) || self.datapointsToAlarm <= (has(self.evaluationPeriods) ? self.evaluationPeriods : 5)").message("spec.alarms: datapointsToAlarm must not exceed evaluationPeriods"))]
+pub struct CountAlarm {
+    /// Alarm when the count is above this (0: any unhealthy host).
+    #[schemars(range(min = 0, max = 10000))]
+    pub threshold: i32,
+    /// 10, 30 or a multiple of 60; default 60.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 10, max = 86400))]
+    #[x_kube(validation = Rule::new("self == 10 || self == 30 || self % 60 == 0").message("spec.alarms: periodSeconds is 10, 30 or a multiple of 60"))]
+    pub period_seconds: Option<i32>,
+    /// Default 5.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub evaluation_periods: Option<i32>,
+    /// Default: evaluationPeriods.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schemars(range(min = 1, max = 100))]
+    pub datapoints_to_alarm: Option<i32>,
+}
+
+macro_rules! evaluation {
+    ($($t:ty),+) => {$(
+        impl $t {
+            pub fn evaluation(&self) -> Evaluation {
+                Evaluation {
+                    period_seconds: self.period_seconds,
+                    evaluation_periods: self.evaluation_periods,
+                    datapoints_to_alarm: self.datapoints_to_alarm,
+                }
+            }
+        }
+    )+};
+}
+evaluation!(ResponseTimeAlarm, PercentAlarm, CountAlarm);
+
 /// What the controller last saw, written only when it changes.
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, Default, PartialEq)]
 #[serde(rename_all = "camelCase")]
@@ -435,6 +572,20 @@ pub struct LoadBalancerPolicyStatus {
     pub health_check_id: Option<String>,
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub records: Vec<RecordStatus>,
+    /// The CloudWatch alarms the policy owns.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub alarms: Vec<AlarmStatus>,
+}
+
+#[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]
+#[serde(rename_all = "camelCase")]
+pub struct AlarmStatus {
+    pub name: String,
+    pub arn: String,
+    pub region: String,
+    /// OK | ALARM | INSUFFICIENT_DATA, as last read.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub state: Option<String>,
 }
 
 #[derive(Serialize, Deserialize, JsonSchema, Clone, Debug, PartialEq, Eq)]

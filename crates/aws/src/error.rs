@@ -164,6 +164,9 @@ pub fn classify(code: &str) -> ErrorKind {
         "InvalidInput",
         "InvalidDomainName",
         "TooManyHealthChecks",
+        // CloudWatch: an alarm the API refuses, or the account's alarm quota.
+        "InvalidFormat",
+        "LimitExceeded",
         // Shield: no Shield Advanced subscription, or a resource that cannot be protected
         "InvalidResourceException",
         "LimitsExceededException",
@@ -203,6 +206,8 @@ pub fn classify(code: &str) -> ErrorKind {
         "CacheSubnetGroupNotFoundFault",
         // API Gateway
         "NotFoundException",
+        // CloudWatch (DeleteAlarms of a name that is gone, tags of a deleted alarm)
+        "ResourceNotFound",
     ];
     // Busy rather than wrong: WAF has not seen a new load balancer yet, a resource is still in
     // use by one being deleted, a lock token went stale, two writers raced (Shield's

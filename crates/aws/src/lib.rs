@@ -6,6 +6,7 @@
 pub mod apigateway;
 pub mod apigatewayv2;
 mod clients;
+pub mod cloudwatch;
 pub mod direct_connect;
 pub mod ec2;
 pub mod elasticache;
@@ -196,6 +197,11 @@ impl Aws {
                     SubnetGroupService::Rds => self.rds(region).await.run(s, &created).await,
                     SubnetGroupService::ElastiCache => self.elasticache(region).await.run(s, &created).await,
                 },
+                // A health-check alarm lives in us-east-1, where Route 53 publishes its metrics.
+                Step::CloudWatch(s) => {
+                    let there = s.location().map_or(region, |l| l.region.as_str());
+                    self.cloudwatch(there).await.run(s).await
+                }
             }
         })
         .await

@@ -30,6 +30,9 @@ fn published_half(service: &str, mutating: bool) -> (f64, f64) {
         // API Gateway: 10 requests per second per account for most control-plane calls, and
         // CreateResource/CreateDeployment far lower (1 per few seconds).
         ("apigateway" | "apigatewayv2", _) => (2.5, 5.0),
+        // CloudWatch: PutMetricAlarm and DeleteAlarms 3 TPS, DescribeAlarms 9 TPS per region.
+        ("cloudwatch", true) => (1.5, 3.0),
+        ("cloudwatch", false) => (4.5, 9.0),
         _ => (2.5, 10.0),
     }
 }
@@ -124,6 +127,8 @@ mod tests {
     async fn defaults_are_half_of_published_rates() {
         assert_eq!(published_half("ec2", true), (2.5, 100.0));
         assert_eq!(published_half("route53", true), (2.5, 5.0));
+        assert_eq!(published_half("cloudwatch", true), (1.5, 3.0));
+        assert_eq!(published_half("cloudwatch", false), (4.5, 9.0));
         let limits = RateLimits::new(1.0);
         // WAFv2 mutating: a bucket of one, so the second call waits about two seconds.
         assert_eq!(limits.acquire("wafv2", true).await, Duration::ZERO);

@@ -54,6 +54,7 @@ fn iam_prefix(service: &str) -> Option<&'static str> {
         "wafv2" => "wafv2",
         "route53" => "route53",
         "shield" => "shield",
+        "cloudwatch" => "cloudwatch",
         "acm" => "acm",
         "directconnect" => "directconnect",
         "sts" => "sts",

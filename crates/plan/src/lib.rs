@@ -3,6 +3,7 @@
 
 pub mod apigateway;
 pub mod cidr;
+pub mod cloudwatch;
 pub mod conditions;
 pub mod context;
 pub mod direct_connect;

@@ -3,6 +3,7 @@
 //! WAFv2 web ACL and its association, Shield and Route 53. Teardown is the same with nothing
 //! desired.
 
+pub mod alarms;
 mod status;
 mod validate;
 
@@ -15,6 +16,7 @@ pub use status::status;
 pub use validate::{placement, validate};
 
 use crate::InvalidSpec;
+use crate::cloudwatch;
 use crate::context::Context;
 use crate::elbv2::{self, DesiredAction, DesiredListener, DesiredRule, DesiredTargetGroup, GENEVE_PORT, components};
 use crate::intent::short_hash;
@@ -44,6 +46,7 @@ pub struct Observed {
     pub wafv2: wafv2::Observed,
     pub protections: Vec<Protection>,
     pub route53: route53::Observed,
+    pub cloudwatch: cloudwatch::Observed,
 }
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -57,6 +60,7 @@ pub struct Desired {
     pub waf: Option<wafv2::Desired>,
     pub shield: bool,
     pub dns: Option<DesiredDns>,
+    pub alarms: Option<alarms::DesiredAlarms>,
 }
 
 fn readable(owner: &Owner) -> String {
@@ -258,6 +262,7 @@ pub fn desired(spec: &LoadBalancerPolicySpec, owner: &Owner, placement: Placemen
         waf: web_acl(spec, owner),
         shield: spec.shield.as_ref().is_some_and(|s| s.enabled),
         dns: dns(spec, &placement.region)?,
+        alarms: alarms::desired(spec, owner),
         placement,
     })
 }
@@ -323,6 +328,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
         })
     };
     let lb = elbv2::plan(lb_desired, cx, &observed.elbv2, sg.group.clone(), &keep_for_now);
+    let alarm_plan = plan_alarms(desired, cx, observed, live, &user_tags);
 
     let mut plan = sg.keep.map(Step::SecurityGroup);
     plan.extend(lb.plan.map(Step::Elbv2));
@@ -331,8 +337,51 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
     plan.extend(associations.map(Step::Wafv2));
     plan.extend(protections.map(Step::Shield));
     plan.extend(records.plan.map(Step::Route53));
+    plan.extend(alarm_plan.map(Step::CloudWatch));
     plan.extend(sg.remove.map(Step::SecurityGroup));
     Planned { plan, replacements: lb.replacements }
+}
+
+/// The alarms `desired` asks for, on the kept load balancer, its target groups (the owned ones of
+/// the desired names) and the owner's health check. An alarm whose target does not exist yet is
+/// neither written nor deleted: it waits.
+fn plan_alarms(
+    desired: Option<&Desired>,
+    cx: &Context,
+    observed: &Observed,
+    live: Option<&elbv2::LoadBalancer>,
+    user_tags: &Tags,
+) -> Plan<cloudwatch::Step> {
+    let home = desired.map(|d| d.placement.region.as_str()).unwrap_or_default();
+    let Some((d, want)) = desired.and_then(|d| Some((d, d.alarms.as_ref()?))) else {
+        return cloudwatch::plan(&[], cx, home, &observed.cloudwatch, user_tags, &[]);
+    };
+    let owner = cx.owner;
+    let target_groups = d
+        .elbv2
+        .target_groups
+        .iter()
+        .filter_map(|t| {
+            let arn = observed.elbv2.target_groups.iter().find(|o| {
+                o.name == t.aws_name
+                    && owner.owns(&o.tags)
+                    && crate::owner::component(&o.tags) == Some(t.component.as_str())
+            })?;
+            Some((t.name.as_str(), arn.arn.as_str()))
+        })
+        .collect();
+    let health_check_id = route53::find_health_check(owner, &observed.route53);
+    let targets = alarms::Targets {
+        lb_type: &d.elbv2.load_balancer.lb_type,
+        load_balancer_arn: live.map(|l| l.arn.as_str()),
+        target_groups,
+        health_check_id: health_check_id.as_deref(),
+    };
+    let (ready, waiting) = alarms::concrete(want, home, &targets);
+    let held: Vec<String> = want.alarms.iter().map(|a| a.name.clone()).collect();
+    let mut p = cloudwatch::plan(&ready, cx, home, &observed.cloudwatch, user_tags, &held);
+    p.waiting.extend(waiting);
+    p
 }
 
 /// (component, ID) of everything the owner owns in `observed`.
@@ -342,6 +391,7 @@ pub fn inventory(owner: &Owner, observed: &Observed) -> Vec<(String, String)> {
     out.extend(wafv2::inventory(owner, &observed.wafv2));
     out.extend(shield::inventory(owner, &observed.protections));
     out.extend(route53::inventory(owner, &observed.route53));
+    out.extend(cloudwatch::inventory(owner, &observed.cloudwatch));
     out
 }
 
@@ -352,4 +402,5 @@ pub fn owns_anything(owner: &Owner, observed: &Observed) -> bool {
         || wafv2::owns_any(owner, &observed.wafv2)
         || shield::owns_any(owner, &observed.protections)
         || route53::owns_any(owner, &observed.route53)
+        || cloudwatch::owns_any(owner, &observed.cloudwatch)
 }

@@ -51,6 +51,7 @@ pub enum Step {
     SubnetGroup(crate::subnet_group::Step),
     ApiGateway(crate::apigateway::Step),
     HttpApi(crate::http_api::Step),
+    CloudWatch(crate::cloudwatch::Step),
 }
 
 macro_rules! each {
@@ -69,6 +70,7 @@ macro_rules! each {
             Step::SubnetGroup($s) => $e,
             Step::ApiGateway($s) => $e,
             Step::HttpApi($s) => $e,
+            Step::CloudWatch($s) => $e,
         }
     };
 }
@@ -110,6 +112,7 @@ impl crate::plan::Ordered for Step {
             crate::subnet_group::ORDERING,
             crate::apigateway::ORDERING,
             crate::http_api::ORDERING,
+            crate::cloudwatch::ORDERING,
         ]
     }
 }
@@ -146,4 +149,5 @@ from!(
     subnet_group => SubnetGroup,
     apigateway => ApiGateway,
     http_api => HttpApi,
+    cloudwatch => CloudWatch,
 );

@@ -58,7 +58,15 @@ fn example_converges_to_the_issue_layout() {
     assert!(again.plan.in_sync(), "{}", again.plan.render());
     let status = status_of(&s, &mut sim);
     let parts: Vec<(&str, &str)> = status.conditions.iter().map(|c| (c.type_.as_str(), c.status.as_str())).collect();
-    assert_eq!(parts, [("LoadBalancerReady", "True"), ("WafAssociated", "True"), ("DnsPublished", "True")]);
+    assert_eq!(
+        parts,
+        [
+            ("LoadBalancerReady", "True"),
+            ("WafAssociated", "True"),
+            ("DnsPublished", "True"),
+            ("AlarmsConfigured", "False")
+        ]
+    );
     assert_eq!(status.records.len(), 1);
     assert_eq!(status.target_groups.len(), 2);
 }

@@ -137,12 +137,13 @@ fn the_inventory_names_every_part_so_the_next_reconcile_reads_by_id() {
 fn of_two_load_balancers_alike_the_one_the_status_names_is_kept() {
     let (s, mut sim) = converged_example();
     let mut twin = sim.observed.elbv2.load_balancers[0].clone();
+    let first = twin.arn.clone();
     twin.arn = "arn:lb-0".into();
     twin.dns_name = "twin.elb.example".into();
     sim.observed.elbv2.load_balancers.push(twin);
     assert!(sim.observed.elbv2.load_balancers[1].tags.get(COMPONENT).is_some_and(|c| c == "lb"));
     assert!(sim.observed.elbv2.load_balancers[1].tags.contains_key(OWNER_UID));
-    let known = Known::from([("lb".to_string(), "arn:lb-1".to_string())]);
+    let known = Known::from([("lb".to_string(), first)]);
     let in_use = InUse::new();
     let owner = owner();
     let cx = Context { owner: &owner, known: &known, in_use: &in_use };

@@ -6,10 +6,13 @@
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use securecart_api::{DeletionPolicy, LoadBalancerPolicy, LoadBalancerPolicyStatus, LoadBalancerType, VpcTier};
 use securecart_aws::AwsError;
+use securecart_aws::cloudwatch::AlarmScope;
 use securecart_aws::ec2::InVpc;
 use securecart_aws::elbv2::ElbScope;
 use securecart_aws::route53::DnsScope;
 use securecart_aws::wafv2::WafScope;
+use securecart_plan::cloudwatch::{ROUTE53_METRICS_REGION, parse_arn};
+use securecart_plan::load_balancer_policy::alarms;
 use securecart_plan::load_balancer_policy::{self as plan, Observed, Placement, SECURITY_GROUP};
 use securecart_plan::wafv2::Scope;
 use securecart_plan::{Context as PlanContext, InvalidSpec, Owner};
@@ -20,6 +23,51 @@ use crate::engine::{Cx, Kind, Managed, Observe, Planned, Reference, Unresolved};
 impl Managed for LoadBalancerPolicy {
     type StatusFields = LoadBalancerPolicyStatus;
     const KIND: &'static str = "LoadBalancerPolicy";
+}
+
+/// The alarms by the names derived from the owner and those the status records: one
+/// `DescribeAlarms` in the home region, one in us-east-1 only when a health-check alarm is
+/// wanted or recorded there (or in a search), and tags only of alarms not recorded yet.
+async fn observe_alarms(
+    lbp: &LoadBalancerPolicy,
+    cx: &Cx<'_>,
+    region: &str,
+    recorded: &[(String, String)],
+    search: bool,
+) -> Result<securecart_plan::cloudwatch::Observed, AwsError> {
+    let owner = cx.owner;
+    let recorded: Vec<(String, String)> = recorded
+        .iter()
+        .filter(|(c, _)| c.starts_with(alarms::components::PREFIX))
+        .map(|(c, arn)| (arn.clone(), c.clone()))
+        .collect();
+    let mut by_region: std::collections::BTreeMap<String, Vec<String>> = Default::default();
+    // A policy without `spec.alarms` reads only the alarms its status records (none: no call);
+    // a teardown searches anyway.
+    let derived =
+        if lbp.spec.alarms.is_some() || search { alarms::alarm_names(&lbp.spec, owner, region) } else { Vec::new() };
+    for (name, r) in derived {
+        let wanted_there = r == region || alarms::wants_health_check_alarm(&lbp.spec) || search;
+        if wanted_there {
+            by_region.entry(r).or_default().push(name);
+        }
+    }
+    for (arn, _) in &recorded {
+        if let Some((r, name)) = parse_arn(arn) {
+            by_region.entry(r.to_string()).or_default().push(name.to_string());
+        }
+    }
+    if search {
+        by_region.entry(ROUTE53_METRICS_REGION.to_string()).or_default();
+    }
+    let prefix = alarms::alarm_name_prefix(owner);
+    let mut out = securecart_plan::cloudwatch::Observed::default();
+    for (r, names) in &by_region {
+        let cw = cx.aws().cloudwatch(r).await;
+        let scope = AlarmScope { names, recorded: &recorded, search_prefix: search.then_some(prefix.as_str()) };
+        out.alarms.extend(cw.observe(scope).await?);
+    }
+    Ok(out)
 }
 
 impl Kind for LoadBalancerPolicy {
@@ -139,7 +187,8 @@ impl Kind for LoadBalancerPolicy {
             wafv2.observe(WafScope { owner_uid, acl_arns: &acl_arns, search, resources: &albs }),
             shield.observe(&protection_ids, &protectable),
         )?;
-        Ok(Observed { security_groups, elbv2, wafv2, protections, route53 })
+        let cloudwatch = observe_alarms(self, cx, region, &recorded, search).await?;
+        Ok(Observed { security_groups, elbv2, wafv2, protections, route53, cloudwatch })
     }
 
     fn desired(&self, owner: &Owner, facts: &Placement, _observed: &Observed) -> Result<plan::Desired, InvalidSpec> {

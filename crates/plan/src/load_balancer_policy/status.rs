@@ -3,8 +3,8 @@
 use std::collections::BTreeSet;
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
-use securecart_api::conditions::{DNS_PUBLISHED, LOAD_BALANCER_READY, WAF_ASSOCIATED, reason};
-use securecart_api::{ListenerStatus, LoadBalancerPolicyStatus, NamedArn, RecordStatus};
+use securecart_api::conditions::{ALARMS_CONFIGURED, DNS_PUBLISHED, LOAD_BALANCER_READY, WAF_ASSOCIATED, reason};
+use securecart_api::{AlarmStatus, ListenerStatus, LoadBalancerPolicyStatus, NamedArn, RecordStatus};
 
 use super::{Desired, Observed, SECURITY_GROUP};
 use crate::conditions::condition;
@@ -98,8 +98,43 @@ pub fn status(
         }
         Some(d) => part(DNS_PUBLISHED, false, reason::PROGRESSING, format!("{} is not published yet", d.name)),
     };
+    let mut alarms: Vec<AlarmStatus> = observed
+        .cloudwatch
+        .alarms
+        .iter()
+        .filter(|a| a.owned_as(owner).is_some())
+        .map(|a| AlarmStatus {
+            name: a.name.clone(),
+            arn: a.arn.clone(),
+            region: a.region.clone(),
+            state: a.state.clone(),
+        })
+        .collect();
+    alarms.sort_by(|a, b| a.name.cmp(&b.name));
+    let alarms_condition = match &desired.alarms {
+        None => part(ALARMS_CONFIGURED, false, reason::NOT_REQUESTED, "spec.alarms is not set".into()),
+        Some(want) => {
+            let missing: Vec<&str> = want
+                .alarms
+                .iter()
+                .filter(|w| !alarms.iter().any(|a| a.name == w.name))
+                .map(|w| w.name.as_str())
+                .collect();
+            if missing.is_empty() {
+                part(ALARMS_CONFIGURED, true, "Configured", format!("{} alarms configured", want.alarms.len()))
+            } else {
+                part(
+                    ALARMS_CONFIGURED,
+                    false,
+                    reason::PROGRESSING,
+                    format!("alarms not configured yet: {}", missing.join(", ")),
+                )
+            }
+        }
+    };
     LoadBalancerPolicyStatus {
-        conditions: vec![lb_condition, waf_condition, dns_condition],
+        conditions: vec![lb_condition, waf_condition, dns_condition, alarms_condition],
+        alarms,
         region: Some(desired.placement.region.clone()),
         load_balancer_arn: lb.map(|l| l.arn.clone()),
         dns_name: lb.map(|l| l.dns_name.clone()),

@@ -32,6 +32,7 @@ pub fn validate(spec: &LoadBalancerPolicySpec) -> Result<(), InvalidSpec> {
     if spec.tier.is_empty() {
         return bad("spec.tier: name the VpcTier tier to place the load balancer in".into());
     }
+    super::alarms::validate(spec)?;
     for (i, cidr) in spec.allowed_cidrs.iter().enumerate() {
         if cidr.parse::<IpNet>().is_err() {
             return bad(format!("spec.allowedCidrs[{i}]: {cidr:?} is not a CIDR block"));

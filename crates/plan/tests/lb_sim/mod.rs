@@ -10,8 +10,12 @@
 
 #![allow(dead_code)]
 
+mod cloudwatch;
 pub mod fixtures;
 mod route53;
+
+#[allow(unused_imports)]
+pub use cloudwatch::described;
 
 use std::collections::BTreeMap;
 
@@ -23,14 +27,17 @@ use securecart_plan::shield::{self, Protection};
 use securecart_plan::wafv2::{self, Association, WebAcl};
 use securecart_plan::{Plan, Ref, Step, Tags};
 
-#[derive(Default)]
 pub struct Sim {
     pub observed: Observed,
-    /// Every action applied, in order, e.g. `DeleteLoadBalancer arn:lb-1`.
+    /// Every action applied, in order, e.g. `DeleteLoadBalancer arn:...:loadbalancer/app/<name>/lb-1`.
     pub log: Vec<String>,
     counters: BTreeMap<&'static str, u32>,
     /// The owner's idempotency token each create sends, as the engine does.
     pub token_prefix: String,
+    /// The plan's region (where steps without a location run); us-east-1 unless set.
+    pub home_region: String,
+    /// PutMetricAlarm calls applied: a converged alarm must not be rewritten.
+    pub alarm_writes: u32,
 }
 
 pub(crate) fn resolve(r: &Ref, created: &BTreeMap<String, String>) -> Result<String, String> {
@@ -44,6 +51,19 @@ pub(crate) fn resolve(r: &Ref, created: &BTreeMap<String, String>) -> Result<Str
 
 pub(crate) fn merge(tags: &mut Tags, more: &Tags) {
     tags.extend(more.iter().map(|(k, v)| (k.clone(), v.clone())));
+}
+
+impl Default for Sim {
+    fn default() -> Self {
+        Self {
+            observed: Observed::default(),
+            log: Vec::new(),
+            counters: BTreeMap::new(),
+            token_prefix: String::new(),
+            home_region: "us-east-1".into(),
+            alarm_writes: 0,
+        }
+    }
 }
 
 impl Sim {
@@ -88,6 +108,7 @@ impl Sim {
                     Step::Wafv2(s) => self.wafv2(s, &created),
                     Step::Shield(s) => self.shield(s),
                     Step::Route53(s) => self.route53(s),
+                    Step::CloudWatch(s) => self.cloudwatch(s),
                     other => Err(format!("not a load balancing step: {other}")),
                 }
                 .map_err(|e| format!("{step}: {e}"))?;
@@ -170,7 +191,12 @@ impl Sim {
                 if o.target_groups.iter().any(|x| x.name == t.aws_name) {
                     return Err("DuplicateTargetGroupName".into());
                 }
-                let arn = self.next("arn:tg");
+                // ARNs in AWS's form: alarms take their dimensions from them.
+                let arn = format!(
+                    "arn:aws:elasticloadbalancing:us-east-1:123456789012:targetgroup/{}/{}",
+                    t.aws_name,
+                    self.next("tg")
+                );
                 self.observed.elbv2.target_groups.push(TargetGroup {
                     arn: arn.clone(),
                     name: t.aws_name.clone(),
@@ -200,8 +226,17 @@ impl Sim {
                     return Err("DuplicateLoadBalancerName".into());
                 }
                 let sg = security_group.as_ref().map(|r| resolve(r, created)).transpose()?;
-                let arn = self.next("arn:lb");
-                let n = self.counters["arn:lb"];
+                let id = self.next("lb");
+                let n = self.counters["lb"];
+                let prefix = match l.lb_type.as_str() {
+                    "network" => "net",
+                    "gateway" => "gwy",
+                    _ => "app",
+                };
+                let arn = format!(
+                    "arn:aws:elasticloadbalancing:us-east-1:123456789012:loadbalancer/{prefix}/{}/{id}",
+                    l.name
+                );
                 self.observed.elbv2.load_balancers.push(LoadBalancer {
                     arn: arn.clone(),
                     name: l.name.clone(),
