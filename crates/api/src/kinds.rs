@@ -5,7 +5,7 @@
 use k8s_openapi::apiextensions_apiserver::pkg::apis::apiextensions::v1::CustomResourceDefinition;
 use kube::CustomResourceExt;
 
-use crate::{LoadBalancerPolicy, PartnerApi, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
+use crate::{GlobalEntrypoint, LoadBalancerPolicy, PartnerApi, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
 
 /// The CRD of every kind, in the order they were added.
 pub fn crds() -> Vec<CustomResourceDefinition> {
@@ -16,6 +16,7 @@ pub fn crds() -> Vec<CustomResourceDefinition> {
         TransitGateway::crd(),
         VpcPeering::crd(),
         PartnerApi::crd(),
+        GlobalEntrypoint::crd(),
     ]
 }
 

@@ -3,6 +3,7 @@
 
 pub mod common;
 pub mod conditions;
+pub mod global_entrypoint;
 pub mod kinds;
 pub mod load_balancer_policy;
 pub mod partner_api;
@@ -14,6 +15,7 @@ pub mod vpc_tier;
 
 pub use common::{CommonStatus, CreateIntent, OwnedResource};
 pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
+pub use global_entrypoint::*;
 pub use load_balancer_policy::*;
 pub use partner_api::*;
 pub use private_endpoint::*;
@@ -53,5 +55,6 @@ common_status!(
     LoadBalancerPolicyStatus,
     TransitGatewayStatus,
     VpcPeeringStatus,
-    PartnerApiStatus
+    PartnerApiStatus,
+    GlobalEntrypointStatus
 );

@@ -6,6 +6,7 @@
 pub mod apigateway;
 pub mod apigatewayv2;
 mod clients;
+pub mod cloudfront;
 pub mod cloudwatch;
 pub mod direct_connect;
 pub mod ec2;
@@ -13,6 +14,7 @@ pub mod elasticache;
 pub mod elbv2;
 pub mod error;
 pub mod execute;
+pub mod globalaccelerator;
 pub mod metrics;
 pub mod rds;
 pub mod route53;
@@ -202,6 +204,9 @@ impl Aws {
                     let there = s.location().map_or(region, |l| l.region.as_str());
                     self.cloudwatch(there).await.run(s).await
                 }
+                // CloudFront is global; Global Accelerator's control plane is in us-west-2.
+                Step::CloudFront(s) => self.cloudfront().await.run(s, &created, token).await,
+                Step::GlobalAccelerator(s) => self.global_accelerator().await.run(s, &created, token).await,
             }
         })
         .await

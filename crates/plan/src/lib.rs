@@ -3,11 +3,14 @@
 
 pub mod apigateway;
 pub mod cidr;
+pub mod cloudfront;
 pub mod cloudwatch;
 pub mod conditions;
 pub mod context;
 pub mod direct_connect;
 pub mod elbv2;
+pub mod global_accelerator;
+pub mod global_entrypoint;
 pub mod http_api;
 pub mod intent;
 pub mod load_balancer_policy;

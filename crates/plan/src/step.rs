@@ -52,6 +52,8 @@ pub enum Step {
     ApiGateway(crate::apigateway::Step),
     HttpApi(crate::http_api::Step),
     CloudWatch(crate::cloudwatch::Step),
+    CloudFront(crate::cloudfront::Step),
+    GlobalAccelerator(crate::global_accelerator::Step),
 }
 
 macro_rules! each {
@@ -71,6 +73,8 @@ macro_rules! each {
             Step::ApiGateway($s) => $e,
             Step::HttpApi($s) => $e,
             Step::CloudWatch($s) => $e,
+            Step::CloudFront($s) => $e,
+            Step::GlobalAccelerator($s) => $e,
         }
     };
 }
@@ -113,6 +117,8 @@ impl crate::plan::Ordered for Step {
             crate::apigateway::ORDERING,
             crate::http_api::ORDERING,
             crate::cloudwatch::ORDERING,
+            crate::cloudfront::ORDERING,
+            crate::global_accelerator::ORDERING,
         ]
     }
 }
@@ -150,4 +156,6 @@ from!(
     apigateway => ApiGateway,
     http_api => HttpApi,
     cloudwatch => CloudWatch,
+    cloudfront => CloudFront,
+    global_accelerator => GlobalAccelerator,
 );

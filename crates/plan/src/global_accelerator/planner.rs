@@ -1,0 +1,31 @@
+//! PLACEHOLDER: the planner is being written (branch work, never merged like this).
+
+use super::step::Step;
+use super::{Desired, Observed, Accelerator};
+use crate::context::Context;
+use crate::owner::Owner;
+use crate::plan::{Plan, Ref};
+
+pub struct Planned {
+    pub plan: Plan<Step>,
+    /// The kept accelerator's ID or ARN, or the create's reference.
+    pub accelerator: Option<Ref>,
+}
+
+pub fn plan(_desired: Option<&Desired>, _cx: &Context, _observed: &Observed) -> Planned {
+    Planned { plan: Plan::default(), accelerator: None }
+}
+
+/// The owner's accelerator, if observed.
+pub fn find<'a>(owner: &Owner, observed: &'a Observed) -> Option<&'a Accelerator> {
+    let _ = (owner, observed);
+    None
+}
+
+pub fn inventory(_owner: &Owner, _observed: &Observed) -> Vec<(String, String)> {
+    Vec::new()
+}
+
+pub fn owns_any(_owner: &Owner, _observed: &Observed) -> bool {
+    false
+}
