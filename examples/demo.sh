@@ -20,6 +20,7 @@ kubectl wait --for=condition=Ready loadbalancerpolicy --all -n platform --timeou
 kubectl wait --for=condition=Ready transitgateway --all -n platform --timeout=180s
 kubectl wait --for=condition=Ready vpcpeering --all -n platform --timeout=180s
 kubectl wait --for=condition=Ready partnerapi --all -n platform --timeout=180s
+kubectl wait --for=condition=Ready globalentrypoint --all -n platform --timeout=180s
 echo
 kubectl get securecart -n platform -o wide
 echo
@@ -31,6 +32,7 @@ The environment stays up to explore:
   kubectl describe vpctier shop -n platform
   kubectl describe lbp storefront -n platform
   kubectl describe tgw hub-use1 -n platform   # the hub: route tables, the office VPN, attached VpcTiers
+  kubectl describe gep static -n platform     # the edge: CloudFront, its web ACL, Shield and DNS
 TXT
 # demo-node.sh runs this on a node, which another target stops.
 printf '  %-30s# stop everything\n' "${SECURECART_DEMO_DOWN:-make down}"

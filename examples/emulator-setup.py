@@ -1,11 +1,14 @@
 """What the examples expect to exist in the AWS account, made in the emulator: the flow-log bucket
-of vpctier-shop.yaml, the storefront's server certificate and the shop.example hosted zone. In a
-real account these are the user's own bucket, ACM certificate and zone. Safe to run again."""
+of vpctier-shop.yaml, the image bucket of globalentrypoint-static.yaml, the storefront's server
+certificate and the shop.example hosted zone. In a real account these are the user's own buckets,
+certificates and zone. Safe to run again."""
 import boto3
 
 s3 = boto3.client("s3", region_name="us-east-1")
-if not any(b["Name"] == "shop-flow-logs" for b in s3.list_buckets().get("Buckets", [])):
-    s3.create_bucket(Bucket="shop-flow-logs")
+buckets = [b["Name"] for b in s3.list_buckets().get("Buckets", [])]
+for bucket in ("shop-flow-logs", "shop-images"):
+    if bucket not in buckets:
+        s3.create_bucket(Bucket=bucket)
 iam = boto3.client("iam", region_name="us-east-1")
 if not any(c["ServerCertificateName"] == "shop-demo" for c in iam.list_server_certificates()["ServerCertificateMetadataList"]):
     iam.upload_server_certificate(ServerCertificateName="shop-demo", CertificateBody="demo", PrivateKey="demo")

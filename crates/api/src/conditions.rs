@@ -14,6 +14,8 @@ pub const LOAD_BALANCER_READY: &str = "LoadBalancerReady";
 pub const WAF_ASSOCIATED: &str = "WafAssociated";
 pub const DNS_PUBLISHED: &str = "DnsPublished";
 pub const ALARMS_CONFIGURED: &str = "AlarmsConfigured";
+/// GlobalEntrypoint: the distribution or accelerator has deployed its configuration to the edge.
+pub const DEPLOYED: &str = "Deployed";
 
 /// Reasons: CamelCase, low cardinality, shared with the metrics' `reason` label.
 pub mod reason {

@@ -74,7 +74,10 @@ pub enum EntrypointType {
 pub struct CloudFrontSpec {
     /// Alternate domain names (CNAMEs) the distribution answers for.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
-    #[schemars(length(max = 100), inner(length(min = 1, max = 253), regex(pattern = r"^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$")))]
+    #[schemars(
+        length(max = 100),
+        inner(length(min = 1, max = 253), regex(pattern = r"^(\*\.)?([a-z0-9]([-a-z0-9]*[a-z0-9])?\.)+[a-z]{2,63}$"))
+    )]
     pub aliases: Vec<String>,
     /// An ACM certificate for the aliases. CloudFront takes certificates from us-east-1 only.
     #[serde(default, skip_serializing_if = "Option::is_none")]

@@ -14,8 +14,8 @@ pub mod vpc_peering;
 pub mod vpc_tier;
 
 pub use common::{CommonStatus, CreateIntent, OwnedResource};
-pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 pub use global_entrypoint::*;
+pub use k8s_openapi::apimachinery::pkg::apis::meta::v1::Condition;
 pub use load_balancer_policy::*;
 pub use partner_api::*;
 pub use private_endpoint::*;

@@ -24,8 +24,7 @@ pub struct AcceleratorScope<'a> {
 impl Aws {
     /// The Global Accelerator adapter (its control plane is in us-west-2).
     pub async fn global_accelerator(&self) -> GlobalAccelerator {
-        let client =
-            self.client(SERVICE, CONTROL_REGION, |c| crate::sdk::client!(aws_sdk_globalaccelerator, c)).await;
+        let client = self.client(SERVICE, CONTROL_REGION, |c| crate::sdk::client!(aws_sdk_globalaccelerator, c)).await;
         GlobalAccelerator { aws: self.clone(), client, region: CONTROL_REGION.into() }
     }
 }

@@ -15,7 +15,9 @@ use std::time::Duration;
 use anyhow::Context as _;
 use clap::Parser;
 use kube::{Api, Client};
-use securecart_api::{LoadBalancerPolicy, PartnerApi, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
+use securecart_api::{
+    GlobalEntrypoint, LoadBalancerPolicy, PartnerApi, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier,
+};
 
 use crate::context::{Context, Metrics, Settings};
 
@@ -213,6 +215,7 @@ async fn run_controllers(scope: &Scope, concurrency: u16, ctx: Arc<Context>) {
         .kind(scope.api::<TransitGateway>())
         .kind(scope.api::<VpcPeering>())
         .kind(scope.api::<PartnerApi>())
+        .kind(scope.api::<GlobalEntrypoint>())
         .start(concurrency)
         .await;
 }

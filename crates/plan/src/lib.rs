@@ -8,6 +8,7 @@ pub mod cloudwatch;
 pub mod conditions;
 pub mod context;
 pub mod direct_connect;
+pub mod dns;
 pub mod elbv2;
 pub mod global_accelerator;
 pub mod global_entrypoint;

@@ -9,7 +9,7 @@ mod validate;
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use securecart_api::{HealthCheckProtocol, IpAddressType, LoadBalancerPolicySpec, LoadBalancerType, Protocol, Scheme};
+use securecart_api::{IpAddressType, LoadBalancerPolicySpec, LoadBalancerType, Protocol, Scheme};
 use serde::Serialize;
 
 pub use status::status;
@@ -22,7 +22,7 @@ use crate::elbv2::{self, DesiredAction, DesiredListener, DesiredRule, DesiredTar
 use crate::intent::short_hash;
 use crate::owner::{Owner, Tags};
 use crate::plan::Plan;
-use crate::route53::{self, AliasTarget, DesiredDns, DesiredHealthCheck, ZoneRef, fqdn};
+use crate::route53::{self, AliasTarget, DesiredDns, ZoneRef};
 use crate::security_group::{self, DesiredGroup, Holder, Ingress, SecurityGroup};
 use crate::shield::{self, Protection};
 use crate::step::Step;
@@ -105,13 +105,7 @@ pub fn target_group_names(spec: &LoadBalancerPolicySpec, owner: &Owner, vpc_id: 
 
 /// The zone and record name the spec publishes in, for observation (also at teardown).
 pub fn dns_target(spec: &LoadBalancerPolicySpec) -> Option<(ZoneRef, String)> {
-    let d = spec.dns.as_ref()?;
-    let zone = match (&d.hosted_zone_id, &d.hosted_zone_name) {
-        (Some(id), _) => ZoneRef::Id(id.trim_start_matches("/hostedzone/").to_string()),
-        (None, Some(name)) => ZoneRef::Name(fqdn(name)),
-        (None, None) => return None,
-    };
-    Some((zone, fqdn(&d.name)))
+    crate::dns::target(spec.dns.as_ref()?)
 }
 
 fn security_group(spec: &LoadBalancerPolicySpec, owner: &Owner, vpc_id: &str) -> Option<DesiredGroup> {
@@ -228,28 +222,7 @@ fn web_acl(spec: &LoadBalancerPolicySpec, owner: &Owner) -> Option<wafv2::Desire
 
 fn dns(spec: &LoadBalancerPolicySpec, region: &str) -> Result<Option<DesiredDns>, InvalidSpec> {
     let Some(d) = &spec.dns else { return Ok(None) };
-    let (set_identifier, routing) = validate::routing(spec, region)?;
-    let (zone, _) =
-        dns_target(spec).ok_or_else(|| InvalidSpec("spec.dns: set hostedZoneId or hostedZoneName".into()))?;
-    let health_check = d.health_check.as_ref().map(|hc| {
-        let (protocol, default_port) = match hc.protocol {
-            HealthCheckProtocol::Http => ("HTTP", 80),
-            HealthCheckProtocol::Https => ("HTTPS", 443),
-            HealthCheckProtocol::Tcp => ("TCP", 0),
-        };
-        DesiredHealthCheck {
-            protocol: protocol.into(),
-            port: hc.port.unwrap_or(default_port),
-            path: if protocol == "TCP" { None } else { Some(hc.path.clone().unwrap_or_else(|| "/".into())) },
-            failure_threshold: hc.failure_threshold.unwrap_or(3),
-            request_interval: hc.request_interval_seconds.unwrap_or(30),
-        }
-    });
-    let mut record_types = vec!["A".to_string()];
-    if spec.ip_address_type == IpAddressType::Dualstack {
-        record_types.push("AAAA".into());
-    }
-    Ok(Some(DesiredDns { name: fqdn(&d.name), zone, record_types, set_identifier, routing, health_check }))
+    crate::dns::desired(d, region, spec.ip_address_type == IpAddressType::Dualstack).map(Some)
 }
 
 pub fn desired(spec: &LoadBalancerPolicySpec, owner: &Owner, placement: Placement) -> Result<Desired, InvalidSpec> {
@@ -316,7 +289,11 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
         user_tags: &user_tags,
     });
     let protections = shield::plan(protection.as_ref(), cx, &observed.protections);
-    let target = live.map(|l| AliasTarget { dns_name: &l.dns_name, hosted_zone_id: &l.canonical_hosted_zone_id });
+    let target = live.map(|l| AliasTarget {
+        dns_name: &l.dns_name,
+        hosted_zone_id: &l.canonical_hosted_zone_id,
+        evaluate_target_health: true,
+    });
     let hosts: Vec<&str> = owned_lbs.iter().map(|l| l.dns_name.as_str()).collect();
     let records =
         route53::plan(desired.and_then(|d| d.dns.as_ref()), cx, &observed.route53, target, &hosts, &user_tags);

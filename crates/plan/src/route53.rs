@@ -125,6 +125,8 @@ pub struct DesiredHealthCheck {
 pub struct AliasTarget<'a> {
     pub dns_name: &'a str,
     pub hosted_zone_id: &'a str,
+    /// Load balancers: true. CloudFront refuses it, and an accelerator checks its own endpoints.
+    pub evaluate_target_health: bool,
 }
 
 /// Lowercase, with the trailing dot, as Route 53 answers names.
@@ -401,7 +403,7 @@ pub fn plan(
                         routing: d.routing.clone(),
                         alias_dns_name: Some(fqdn(t.dns_name)),
                         alias_hosted_zone_id: Some(t.hosted_zone_id.to_string()),
-                        evaluate_target_health: true,
+                        evaluate_target_health: t.evaluate_target_health,
                         health_check_id: health_check_id.clone(),
                     };
                     match observed.records.iter().find(|r| r.key() == want.key()) {

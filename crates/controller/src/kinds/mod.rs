@@ -1,5 +1,6 @@
 //! Every kind the operator serves, each on the one engine.
 
+pub mod global_entrypoint;
 pub mod load_balancer_policy;
 pub mod partner_api;
 pub mod private_endpoint;

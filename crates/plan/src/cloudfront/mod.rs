@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::owner::Tags;
 
-pub use planner::{Planned, find, inventory, owns_any, plan};
+pub use planner::{Planned, desired_of, find, inventory, origin_access_control_name, owns_any, plan, validate};
 pub use step::{ORDERING, Step, resources};
 
 pub mod components {

@@ -1,7 +1,7 @@
 //! PLACEHOLDER: the planner is being written (branch work, never merged like this).
 
 use super::step::Step;
-use super::{Desired, Observed, Distribution};
+use super::{Desired, Distribution, Observed};
 use crate::context::Context;
 use crate::owner::Owner;
 use crate::plan::{Plan, Ref};
@@ -28,4 +28,24 @@ pub fn inventory(_owner: &Owner, _observed: &Observed) -> Vec<(String, String)> 
 
 pub fn owns_any(_owner: &Owner, _observed: &Observed) -> bool {
     false
+}
+
+/// PLACEHOLDER
+pub fn validate(_spec: &securecart_api::CloudFrontSpec) -> Result<(), crate::InvalidSpec> {
+    Ok(())
+}
+
+/// PLACEHOLDER
+pub fn desired_of(
+    _spec: &securecart_api::CloudFrontSpec,
+    _owner: &Owner,
+    _origins: &std::collections::BTreeMap<String, String>,
+    _user_tags: &crate::owner::Tags,
+) -> Result<Desired, crate::InvalidSpec> {
+    Err(crate::InvalidSpec("placeholder".into()))
+}
+
+/// PLACEHOLDER
+pub fn origin_access_control_name(owner: &Owner, origin: &str) -> String {
+    format!("{}-{}", owner.uid, origin)
 }

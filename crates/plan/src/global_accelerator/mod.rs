@@ -13,7 +13,7 @@ use serde::Serialize;
 
 use crate::owner::Tags;
 
-pub use planner::{Planned, find, inventory, owns_any, plan};
+pub use planner::{Planned, desired_of, find, inventory, owns_any, plan, validate};
 pub use step::{ORDERING, Step, resources};
 
 /// Where every accelerator is created and read, whatever the endpoints' regions.

@@ -4,15 +4,11 @@
 use std::collections::BTreeSet;
 
 use ipnet::IpNet;
-use securecart_api::{
-    HealthCheckProtocol, LoadBalancerPolicySpec, LoadBalancerType, Protocol, RoutingPolicy, Scheme, VpcTierSpec,
-    VpcTierStatus,
-};
+use securecart_api::{LoadBalancerPolicySpec, LoadBalancerType, Protocol, Scheme, VpcTierSpec, VpcTierStatus};
 
 use super::Placement;
 use crate::InvalidSpec;
 use crate::elbv2::GENEVE_PORT;
-use crate::route53::RecordRouting;
 
 fn protocols_of(lb_type: LoadBalancerType) -> &'static [Protocol] {
     match lb_type {
@@ -143,70 +139,12 @@ pub fn validate(spec: &LoadBalancerPolicySpec) -> Result<(), InvalidSpec> {
         crate::wafv2::validate_block(waf)?;
     }
     if let Some(dns) = &spec.dns {
-        if dns.hosted_zone_id.is_some() == dns.hosted_zone_name.is_some() {
-            return bad("spec.dns: set exactly one of hostedZoneId and hostedZoneName".into());
-        }
-        if dns.name.trim_end_matches('.').is_empty() {
-            return bad("spec.dns.name is required".into());
-        }
-        routing(spec, "")?;
-        if let Some(hc) = &dns.health_check {
-            if hc.protocol == HealthCheckProtocol::Tcp && (hc.port.is_none() || hc.path.is_some()) {
-                return bad("spec.dns.healthCheck: TCP checks need port and take no path".into());
-            }
-            if let Some(i) = hc.request_interval_seconds
-                && i != 10
-                && i != 30
-            {
-                return bad(format!("spec.dns.healthCheck.requestIntervalSeconds: {i} is not 10 or 30"));
-            }
-        }
+        crate::dns::validate(dns)?;
     }
     if let Some(key) = spec.tags.keys().find(|k| k.starts_with("aws:") || k.starts_with(securecart_api::tags::PREFIX)) {
         return bad(format!("spec.tags: key {key:?} is reserved"));
     }
     Ok(())
-}
-
-/// The record routing; `region` is the load balancer's (for Latency).
-pub(super) fn routing(
-    spec: &LoadBalancerPolicySpec,
-    region: &str,
-) -> Result<(Option<String>, RecordRouting), InvalidSpec> {
-    let Some(dns) = &spec.dns else { return Ok((None, RecordRouting::Simple)) };
-    let r = &dns.routing;
-    let need = |field: &str| InvalidSpec(format!("spec.dns.routing.{field} is required for {:?} routing", r.policy));
-    let set_identifier = match r.policy {
-        RoutingPolicy::Simple => {
-            if r.set_identifier.is_some() {
-                return Err(InvalidSpec("spec.dns.routing.setIdentifier: Simple routing takes none".into()));
-            }
-            None
-        }
-        _ => Some(r.set_identifier.clone().ok_or_else(|| need("setIdentifier"))?),
-    };
-    let routing = match r.policy {
-        RoutingPolicy::Simple => RecordRouting::Simple,
-        RoutingPolicy::Latency => RecordRouting::Latency { region: region.into() },
-        RoutingPolicy::Geolocation => {
-            if r.continent.is_some() == r.country.is_some() {
-                return Err(InvalidSpec(
-                    "spec.dns.routing: Geolocation needs exactly one of continent and country".into(),
-                ));
-            }
-            RecordRouting::Geolocation { continent: r.continent.clone(), country: r.country.clone() }
-        }
-        RoutingPolicy::Failover => {
-            let role = r.role.ok_or_else(|| need("role"))?;
-            let role = match role {
-                securecart_api::FailoverRole::Primary => "PRIMARY",
-                securecart_api::FailoverRole::Secondary => "SECONDARY",
-            };
-            RecordRouting::Failover { role: role.into() }
-        }
-        RoutingPolicy::Weighted => RecordRouting::Weighted { weight: r.weight.ok_or_else(|| need("weight"))? },
-    };
-    Ok((set_identifier, routing))
 }
 
 /// The VpcTier's region, VPC and the subnets of `spec.tier`; Err(InvalidSpec) when the tier does

@@ -30,10 +30,10 @@ never updates objects, sets owner references or touches finalizers through the s
 */}}
 {{- define "securecart.resourceRules" -}}
 - apiGroups: ["net.securecart.io"]
-  resources: ["vpctiers", "loadbalancerpolicies", "privateendpoints", "transitgateways", "vpcpeerings", "partnerapis"]
+  resources: ["vpctiers", "loadbalancerpolicies", "privateendpoints", "transitgateways", "vpcpeerings", "partnerapis", "globalentrypoints"]
   verbs: ["get", "list", "watch", "patch"]
 - apiGroups: ["net.securecart.io"]
-  resources: ["vpctiers/status", "loadbalancerpolicies/status", "privateendpoints/status", "transitgateways/status", "vpcpeerings/status", "partnerapis/status"]
+  resources: ["vpctiers/status", "loadbalancerpolicies/status", "privateendpoints/status", "transitgateways/status", "vpcpeerings/status", "partnerapis/status", "globalentrypoints/status"]
   verbs: ["patch"]
 - apiGroups: ["events.k8s.io"]
   resources: ["events"]
