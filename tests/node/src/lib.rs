@@ -40,6 +40,7 @@ pub struct Node {
     python: PathBuf,
     ec2: aws_sdk_ec2::Client,
     apigateway: aws_sdk_apigateway::Client,
+    cloudfront: aws_sdk_cloudfront::Client,
     load_balancing: LoadBalancingClients,
 }
 
@@ -85,6 +86,7 @@ impl Node {
             python: PathBuf::from(env("SECURECART_PYTHON")?),
             ec2: aws_sdk_ec2::Client::new(&region),
             apigateway: aws_sdk_apigateway::Client::new(&region),
+            cloudfront: aws_sdk_cloudfront::Client::new(&region),
             load_balancing: LoadBalancingClients {
                 elb: aws_sdk_elasticloadbalancingv2::Client::new(&region),
                 waf: aws_sdk_wafv2::Client::new(&region),
@@ -307,6 +309,7 @@ impl Node {
                 .iter()
                 .filter(|a| a.tags().and_then(|t| t.get(OWNER_UID)).is_some_and(|u| *u == e.uid))
                 .count();
+            let distributions = self.distributions_of(&e.uid).await?;
             let counts = BTreeMap::from([
                 ("vpcs", ec2.vpcs.len()),
                 ("subnets", ec2.subnets.len()),
@@ -325,10 +328,23 @@ impl Node {
                 ("transit gateway parts", hub.total()),
                 ("peering connections", peerings.len()),
                 ("REST APIs", rest_apis),
+                ("distributions", distributions),
             ]);
             inventory.insert(e.key.clone(), counts);
         }
         Ok(inventory)
+    }
+
+    /// How many CloudFront distributions carry `uid` as their owner.
+    async fn distributions_of(&self, uid: &str) -> Result<usize> {
+        let list = self.cloudfront.list_distributions().send().await?;
+        let mut n = 0;
+        for d in list.distribution_list().map(|l| l.items()).unwrap_or_default() {
+            let tags = self.cloudfront.list_tags_for_resource().resource(d.arn()).send().await?;
+            let items = tags.tags().map(|t| t.items()).unwrap_or_default();
+            n += usize::from(items.iter().any(|t| t.key() == OWNER_UID && t.value() == Some(uid)));
+        }
+        Ok(n)
     }
 
     /// Merges `tags` into a VpcTier's spec.tags; returns the new generation.

@@ -280,6 +280,7 @@ fn expect_one_of_each(examples: &[Example], inventory: &Inventory) {
             "TransitGateway" => ("transit gateways", 1),
             "VpcPeering" => ("peering connections", 1),
             "PartnerApi" => ("REST APIs", 1),
+            "GlobalEntrypoint" => ("distributions", 1),
             other => panic!("{}: no AWS resource to count for kind {other}; add one here", e.key),
         };
         assert_eq!(counts[what], want, "{}: {what} in AWS: {counts:?}", e.key);

@@ -1,12 +1,13 @@
 //! Everything the operator's kinds can leave in the emulator, counted straight from it: each
 //! resource with the owner UID its tags name (or, for listeners, rules and Shield protections,
-//! the owner of the load balancer they belong to; for untagged Route 53 health checks, the owner
+//! the owner of the load balancer or distribution they belong to; for untagged Route 53 health checks, the owner
 //! whose UID starts their caller reference), transit gateways and peering connections included.
 //! `make chaos` compares it with what each object should hold (duplicates) and, after deletion,
 //! with what was there before (leaks).
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 
+use aws_sdk_wafv2::types as waf_types;
 use securecart_api::tags::OWNER_UID;
 
 use crate::transit::live;
@@ -60,6 +61,7 @@ pub const KINDS: &[&str] = &[
     "rest_api",
     "vpc_link",
     "usage_plan",
+    "distribution",
     SAME_NAME_LOAD_BALANCER,
 ];
 
@@ -82,9 +84,11 @@ impl Census {
     async fn take_with(regional: &aws_config::SdkConfig, global: &aws_config::SdkConfig) -> Result<Self> {
         let mut items = Vec::new();
         ec2(&aws_sdk_ec2::Client::new(regional), &mut items).await?;
-        let lb_owners = elb(&aws_sdk_elasticloadbalancingv2::Client::new(regional), &mut items).await?;
-        waf(&aws_sdk_wafv2::Client::new(regional), &mut items).await?;
-        shield(&aws_sdk_shield::Client::new(global), &lb_owners, &mut items).await?;
+        let mut owners = elb(&aws_sdk_elasticloadbalancingv2::Client::new(regional), &mut items).await?;
+        owners.extend(cloudfront(&aws_sdk_cloudfront::Client::new(global), &mut items).await?);
+        waf(&aws_sdk_wafv2::Client::new(regional), waf_types::Scope::Regional, &mut items).await?;
+        waf(&aws_sdk_wafv2::Client::new(global), waf_types::Scope::Cloudfront, &mut items).await?;
+        shield(&aws_sdk_shield::Client::new(global), &owners, &mut items).await?;
         route53(&aws_sdk_route53::Client::new(global), &mut items).await?;
         rds(&aws_sdk_rds::Client::new(regional), &mut items).await?;
         apigateway(&aws_sdk_apigateway::Client::new(regional), &mut items).await?;
@@ -278,8 +282,9 @@ async fn elb(
     Ok(lb_owners)
 }
 
-async fn waf(c: &aws_sdk_wafv2::Client, items: &mut Vec<Item>) -> Result<()> {
-    for a in c.list_web_acls().scope(aws_sdk_wafv2::types::Scope::Regional).send().await?.web_acls() {
+/// Web ACLs of one scope (REGIONAL in the region, CLOUDFRONT through us-east-1).
+async fn waf(c: &aws_sdk_wafv2::Client, scope: waf_types::Scope, items: &mut Vec<Item>) -> Result<()> {
+    for a in c.list_web_acls().scope(scope).send().await?.web_acls() {
         let arn = a.arn().unwrap_or_default();
         let tags = c.list_tags_for_resource().resource_arn(arn).send().await?;
         let owner = tags
@@ -289,6 +294,21 @@ async fn waf(c: &aws_sdk_wafv2::Client, items: &mut Vec<Item>) -> Result<()> {
         items.push(Item { kind: "web_acl", id: arn.into(), owner });
     }
     Ok(())
+}
+
+/// CloudFront distributions, by their tags; returns each one's owner by ARN (what Shield
+/// protections are attributed by). Origin access controls take no tags and are not counted.
+async fn cloudfront(c: &aws_sdk_cloudfront::Client, items: &mut Vec<Item>) -> Result<HashMap<String, Option<String>>> {
+    let mut owners = HashMap::new();
+    let list = c.list_distributions().send().await?;
+    for d in list.distribution_list().map(|l| l.items()).unwrap_or_default() {
+        let tags = c.list_tags_for_resource().resource(d.arn()).send().await?;
+        let owner = tags.tags().map(|t| t.items()).unwrap_or_default().iter().find(|t| t.key() == OWNER_UID);
+        let owner = owner.and_then(|t| t.value()).map(str::to_string);
+        owners.insert(d.arn().to_string(), owner.clone());
+        items.push(Item { kind: "distribution", id: d.id().into(), owner });
+    }
+    Ok(owners)
 }
 
 async fn rds(c: &aws_sdk_rds::Client, items: &mut Vec<Item>) -> Result<()> {

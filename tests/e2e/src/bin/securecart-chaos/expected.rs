@@ -5,7 +5,9 @@
 use std::collections::BTreeMap;
 
 use kube::ResourceExt;
-use securecart_api::{LoadBalancerPolicy, PartnerApi, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
+use securecart_api::{
+    GlobalEntrypoint, LoadBalancerPolicy, PartnerApi, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier,
+};
 use securecart_plan::Owner;
 use securecart_plan::load_balancer_policy;
 use securecart_plan::network::Observed;
@@ -69,6 +71,21 @@ pub fn partner_api(api: &PartnerApi) -> Counts {
         ("vpc_link", 1),
         ("usage_plan", s.usage_plans.len()),
         ("web_acl", usize::from(own_acl)),
+    ])
+}
+
+/// An entry point: its distribution, its web ACL unless it names one, and its Shield protection.
+/// (Origin access controls take no tags and are not counted.)
+pub fn global_entrypoint(gep: &GlobalEntrypoint) -> Counts {
+    let s = &gep.spec;
+    let own_acl = s.cloud_front.as_ref().and_then(|c| c.waf.as_ref()).is_some_and(|w| w.web_acl_arn.is_none());
+    let shield = s.shield.as_ref().is_some_and(|sh| sh.enabled);
+    let health_check = s.dns.as_ref().is_some_and(|d| d.health_check.is_some());
+    Counts::from([
+        ("distribution", usize::from(s.cloud_front.is_some())),
+        ("web_acl", usize::from(own_acl)),
+        ("shield_protection", usize::from(shield)),
+        ("health_check", usize::from(health_check)),
     ])
 }
 

@@ -19,7 +19,9 @@ use clap::Parser;
 use k8s_openapi::api::core::v1::Namespace;
 use kube::api::{ListParams, PostParams};
 use kube::{Api, ResourceExt};
-use securecart_api::{LoadBalancerPolicy, PartnerApi, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier};
+use securecart_api::{
+    GlobalEntrypoint, LoadBalancerPolicy, PartnerApi, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier,
+};
 use securecart_e2e::faults::FaultProxy;
 use securecart_e2e::faults::census::Census;
 use securecart_e2e::{Result, TestEnv, condition, env};
@@ -128,7 +130,7 @@ async fn emulator_query(service: &str, body: &str) -> Result<()> {
 }
 
 /// An empty emulator with what the examples expect to exist (examples/demo.sh makes the same):
-/// the flow-log bucket, the storefront's IAM server certificate and the hosted zone.
+/// the flow-log and image buckets, the storefront's IAM server certificate and the hosted zone.
 async fn fresh_emulator(test_env: &TestEnv) -> Result<()> {
     let endpoint = env("AWS_ENDPOINT_URL")?;
     let port: u16 = endpoint.rsplit(':').next().and_then(|p| p.trim_end_matches('/').parse().ok()).context("port")?;
@@ -141,6 +143,7 @@ async fn fresh_emulator(test_env: &TestEnv) -> Result<()> {
         anyhow::ensure!(buf.contains(" 200 "), "moto reset: {buf}");
     }
     test_env.create_bucket("shop-flow-logs").await?;
+    test_env.create_bucket("shop-images").await?;
     emulator_query(
         "iam",
         "Action=UploadServerCertificate&Version=2010-05-08&ServerCertificateName=shop-demo&CertificateBody=demo&PrivateKey=demo",
@@ -178,6 +181,7 @@ struct Objects {
     hubs: Vec<TransitGateway>,
     peerings: Vec<VpcPeering>,
     apis: Vec<PartnerApi>,
+    edges: Vec<GlobalEntrypoint>,
     not_ready: Vec<String>,
 }
 
@@ -190,6 +194,7 @@ impl Objects {
         let hubs = env.api::<TransitGateway>().list(&lp).await?.items;
         let peerings = env.api::<VpcPeering>().list(&lp).await?.items;
         let apis = env.api::<PartnerApi>().list(&lp).await?.items;
+        let edges = env.api::<GlobalEntrypoint>().list(&lp).await?.items;
         let mut not_ready = Vec::new();
         fn check<K: kube::Resource<DynamicType = ()> + serde::Serialize>(o: &K, out: &mut Vec<String>) {
             let c = condition(o, "Ready");
@@ -205,7 +210,8 @@ impl Objects {
         hubs.iter().for_each(|o| check(o, &mut not_ready));
         peerings.iter().for_each(|o| check(o, &mut not_ready));
         apis.iter().for_each(|o| check(o, &mut not_ready));
-        Ok(Self { tiers, endpoints, policies, hubs, peerings, apis, not_ready })
+        edges.iter().for_each(|o| check(o, &mut not_ready));
+        Ok(Self { tiers, endpoints, policies, hubs, peerings, apis, edges, not_ready })
     }
     fn count(&self) -> usize {
         self.tiers.len()
@@ -214,6 +220,7 @@ impl Objects {
             + self.hubs.len()
             + self.peerings.len()
             + self.apis.len()
+            + self.edges.len()
     }
     fn uids(&self) -> BTreeSet<String> {
         let t = self.tiers.iter().map(|o| o.uid());
@@ -221,7 +228,8 @@ impl Objects {
         let p = self.policies.iter().map(|o| o.uid());
         let h = self.hubs.iter().map(|o| o.uid());
         let v = self.peerings.iter().map(|o| o.uid());
-        t.chain(e).chain(p).chain(h).chain(v).chain(self.apis.iter().map(|o| o.uid())).flatten().collect()
+        let a = self.apis.iter().map(|o| o.uid()).chain(self.edges.iter().map(|o| o.uid()));
+        t.chain(e).chain(p).chain(h).chain(v).chain(a).flatten().collect()
     }
 }
 
@@ -250,6 +258,10 @@ fn duplicates(objects: &Objects, census: &Census, zones: &[String]) -> Vec<Dupli
     for o in &objects.apis {
         let counts = Ok(expected::partner_api(o));
         wanted.push((format!("PartnerApi/{}", o.name_any()), o.uid().unwrap_or_default(), counts));
+    }
+    for o in &objects.edges {
+        let counts = Ok(expected::global_entrypoint(o));
+        wanted.push((format!("GlobalEntrypoint/{}", o.name_any()), o.uid().unwrap_or_default(), counts));
     }
     let mut out = Vec::new();
     for (object, uid, counts) in wanted {
