@@ -1,7 +1,7 @@
 //! PLACEHOLDER: the planner is being written (branch work, never merged like this).
 
 use super::step::Step;
-use super::{Desired, Observed, Distribution};
+use super::{Desired, Distribution, Observed};
 use crate::context::Context;
 use crate::owner::Owner;
 use crate::plan::{Plan, Ref};
