@@ -72,6 +72,7 @@ fn inputs(s: &GlobalAcceleratorSpec, sim: &Sim, policies: &BTreeMap<&str, (&str,
                 region: region.into(),
                 load_balancer_arn: Some(lb.into()),
                 active,
+                application: lb.contains(":loadbalancer/app/"),
             });
         }
     }

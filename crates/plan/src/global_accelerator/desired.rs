@@ -25,6 +25,9 @@ pub struct EndpointInput {
     pub load_balancer_arn: Option<String>,
     /// Whether that load balancer is active (Global Accelerator takes only active ones).
     pub active: bool,
+    /// Whether the policy is an Application Load Balancer (from the policy or
+    /// `DescribeLoadBalancers`' `Type`, not the ARN: moto gives every ARN the `app/` form).
+    pub application: bool,
 }
 
 pub const DEFAULT_DIAL: f32 = 100.0;
@@ -114,9 +117,6 @@ pub fn desired_of(
                 return Err(InvalidSpec(format!("{field}.weight: {weight} is not within 0-255")));
             }
             let lb = input.load_balancer_arn.clone().unwrap_or_default();
-            // Application Load Balancers preserve the client's address by default; Network Load
-            // Balancers only where asked (AWS takes it for those with security groups).
-            let application = lb.contains(":loadbalancer/app/");
             let health_check = match &g.health_check {
                 None => HealthCheck {
                     protocol: "TCP".into(),
@@ -158,7 +158,10 @@ pub fn desired_of(
                 health_check,
                 endpoint: DesiredEndpoint {
                     policy: g.load_balancer_policy_ref.name.clone(),
-                    client_ip_preservation: g.client_ip_preservation.unwrap_or(application),
+                    // Application Load Balancers preserve the client's address by default;
+                    // Network Load Balancers only where asked (AWS takes it for those with
+                    // security groups).
+                    client_ip_preservation: g.client_ip_preservation.unwrap_or(input.application),
                     id: lb,
                     weight,
                     active: input.active && input.load_balancer_arn.is_some(),

@@ -139,16 +139,19 @@ pub fn overlaps(a: &[(u16, u16)], b: &[(u16, u16)]) -> bool {
     a.iter().any(|(af, at)| b.iter().any(|(bf, bt)| af <= bt && bf <= at))
 }
 
+/// Whether a desired listener may take an observed one's place.
+type PairRule<'r> = &'r dyn Fn(&DesiredListener, &Listener) -> bool;
+
 /// Desired listeners paired with observed ones: the same protocol and ports first, then the same
 /// protocol with overlapping ports, then the same protocol (ports changed: updated in place, its
 /// endpoint groups kept). A protocol never changes in place: that is a new listener.
 fn pair<'a>(desired: &[DesiredListener], observed: &[&'a Listener]) -> Vec<Option<&'a Listener>> {
     let mut paired: Vec<Option<&'a Listener>> = vec![None; desired.len()];
     let mut taken = vec![false; observed.len()];
-    let rules: [&dyn Fn(&DesiredListener, &Listener) -> bool; 3] = [
-        &|d: &DesiredListener, o: &Listener| d.protocol == o.protocol && d.port_ranges == o.port_ranges,
-        &|d: &DesiredListener, o: &Listener| d.protocol == o.protocol && overlaps(&d.port_ranges, &o.port_ranges),
-        &|d: &DesiredListener, o: &Listener| d.protocol == o.protocol,
+    let rules: [PairRule; 3] = [
+        &|d, o| d.protocol == o.protocol && d.port_ranges == o.port_ranges,
+        &|d, o| d.protocol == o.protocol && overlaps(&d.port_ranges, &o.port_ranges),
+        &|d, o| d.protocol == o.protocol,
     ];
     for rule in rules {
         for (i, d) in desired.iter().enumerate() {

@@ -244,8 +244,8 @@ impl Sim {
     ) -> Result<Option<String>, String> {
         Ok(match step {
             Step::CreateAccelerator { name, ip_address_type, tags, .. } => {
-                let token = Some(token.ok_or("CreateAccelerator without an IdempotencyToken")?);
-                if let Some(arn) = self.repeated("CreateAccelerator", &token) {
+                let token = token.ok_or("CreateAccelerator without an IdempotencyToken")?;
+                if let Some(arn) = self.repeated("CreateAccelerator", &Some(token.clone())) {
                     return Ok(Some(arn));
                 }
                 let id = self.hex(32);
@@ -263,7 +263,7 @@ impl Sim {
                     tags: tags.clone(),
                 });
                 self.pending.insert(arn.clone(), self.deploy_after);
-                self.tokens.insert(("CreateAccelerator", token.unwrap_or_default()), arn.clone());
+                self.tokens.insert(("CreateAccelerator", token), arn.clone());
                 Some(arn)
             }
             Step::UpdateAccelerator { arn, name, ip_address_type, enabled } => {
