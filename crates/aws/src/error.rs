@@ -60,6 +60,7 @@ impl AwsError {
             "InternalErrorException",
             "ServiceUnavailableException",
             "DirectConnectServerException",
+            "InternalServiceErrorException",
         ];
         const EXISTS: &[&str] = &[
             "HealthCheckAlreadyExists",
@@ -189,6 +190,12 @@ pub fn classify(code: &str) -> ErrorKind {
         "DBSubnetQuotaExceededFault",
         "CacheSubnetGroupQuotaExceeded",
         "CacheSubnetQuotaExceededFault",
+        // Global Accelerator: ports or arguments it refuses (an endpoint that is no active load
+        // balancer), a second group in a region, the account's quotas.
+        "InvalidPortRangeException",
+        "InvalidArgumentException",
+        "EndpointGroupAlreadyExistsException",
+        "LimitExceededException",
     ];
     // The resource is not there (deleting it is success; observing finds nothing).
     const NOT_FOUND: &[&str] = &[
@@ -208,6 +215,10 @@ pub fn classify(code: &str) -> ErrorKind {
         "NotFoundException",
         // CloudWatch (DeleteAlarms of a name that is gone, tags of a deleted alarm)
         "ResourceNotFound",
+        // Global Accelerator
+        "AcceleratorNotFoundException",
+        "ListenerNotFoundException",
+        "EndpointGroupNotFoundException",
     ];
     // Busy rather than wrong: WAF has not seen a new load balancer yet, a resource is still in
     // use by one being deleted, a lock token went stale, two writers raced (Shield's
@@ -233,6 +244,12 @@ pub fn classify(code: &str) -> ErrorKind {
         "DBSubnetGroupAlreadyExists",
         "CacheSubnetGroupAlreadyExists",
         "ConflictException",
+        // Global Accelerator teardown runs ahead of propagation: an accelerator still enabled or
+        // deploying, a listener or endpoint group AWS still counts; or a change still applying.
+        "AcceleratorNotDisabledException",
+        "AssociatedListenerFoundException",
+        "AssociatedEndpointGroupFoundException",
+        "TransactionInProgressException",
     ];
     if THROTTLED.contains(&code) {
         ErrorKind::Throttled
@@ -278,6 +295,31 @@ mod tests {
         assert_eq!(classify("IncorrectState"), ErrorKind::Retryable, "an attachment still settling");
         assert_eq!(classify("TransitGatewayLimitExceeded"), ErrorKind::Terminal);
         assert_eq!(classify("DirectConnectClientException"), ErrorKind::Terminal);
+    }
+
+    #[test]
+    fn global_accelerator_codes_are_classified() {
+        for code in ["AcceleratorNotFoundException", "ListenerNotFoundException", "EndpointGroupNotFoundException"] {
+            assert_eq!(classify(code), ErrorKind::NotFound, "{code}");
+        }
+        for code in [
+            "AcceleratorNotDisabledException",
+            "AssociatedListenerFoundException",
+            "AssociatedEndpointGroupFoundException",
+            "ConflictException",
+            "TransactionInProgressException",
+            "InternalServiceErrorException",
+        ] {
+            assert_eq!(classify(code), ErrorKind::Retryable, "{code}: teardown ordering or propagation");
+        }
+        for code in [
+            "InvalidPortRangeException",
+            "InvalidArgumentException",
+            "EndpointGroupAlreadyExistsException",
+            "LimitExceededException",
+        ] {
+            assert_eq!(classify(code), ErrorKind::Terminal, "{code}");
+        }
     }
 
     #[test]

@@ -33,6 +33,10 @@ fn published_half(service: &str, mutating: bool) -> (f64, f64) {
         // CloudWatch: PutMetricAlarm and DeleteAlarms 3 TPS, DescribeAlarms 9 TPS per region.
         ("cloudwatch", true) => (1.5, 3.0),
         ("cloudwatch", false) => (4.5, 9.0),
+        // Global Accelerator publishes no per-action rates; its one control plane (us-west-2)
+        // serializes an accelerator's changes, so mutating calls go slowly.
+        ("globalaccelerator", true) => (1.0, 5.0),
+        ("globalaccelerator", false) => (2.5, 10.0),
         _ => (2.5, 10.0),
     }
 }

@@ -40,6 +40,14 @@ const NOT_TAG_CONDITIONABLE: &[&str] = &[
     "directconnect:CreateDirectConnectGatewayAssociation",
     "directconnect:DeleteDirectConnectGatewayAssociation",
     "directconnect:UpdateDirectConnectGatewayAssociation",
+    // Global Accelerator takes tags on accelerators only: its listeners and endpoint groups are
+    // scoped to listener ARNs (an accelerator's sub-resources); creating a listener is
+    // conditioned on the owned accelerator's tag.
+    "globalaccelerator:CreateEndpointGroup",
+    "globalaccelerator:DeleteEndpointGroup",
+    "globalaccelerator:DeleteListener",
+    "globalaccelerator:UpdateEndpointGroup",
+    "globalaccelerator:UpdateListener",
 ];
 
 fn crate_dir() -> PathBuf {
@@ -60,6 +68,7 @@ fn iam_prefix(service: &str) -> Option<&'static str> {
         "sts" => "sts",
         "rds" => "rds",
         "elasticache" => "elasticache",
+        "globalaccelerator" => "globalaccelerator",
         // HTTP APIs (v2) share API Gateway's IAM actions.
         "apigateway" | "apigatewayv2" => "apigateway",
         _ => return None,

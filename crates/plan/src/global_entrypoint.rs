@@ -16,6 +16,7 @@ use serde::Serialize;
 use crate::InvalidSpec;
 use crate::conditions::condition;
 use crate::context::Context;
+use crate::global_accelerator::EndpointInput;
 use crate::owner::{Owner, Tags};
 use crate::plan::Plan;
 use crate::route53::{self, AliasTarget, DesiredDns, same_host};
@@ -34,6 +35,8 @@ pub struct PolicyView {
     pub active: bool,
     /// The policy is Ready at its generation.
     pub ready: bool,
+    /// An Application load balancer (else Network).
+    pub application: bool,
 }
 
 /// The referenced policies, by name.
@@ -172,7 +175,10 @@ pub fn desired(spec: &GlobalEntrypointSpec, owner: &Owner, policies: &Policies) 
                 .map(|w| wafv2::desired_of(&w.as_waf(), Scope::CloudFront, &readable(owner), owner, &spec.tags));
             Edge::CloudFront { distribution, waf }
         }
-        (None, Some(ga)) => Edge::Accelerator(global_accelerator::desired_of(ga, owner, policies, &spec.tags)?),
+        (None, Some(ga)) => {
+            let endpoints = endpoint_inputs(ga, policies);
+            Edge::Accelerator(global_accelerator::desired_of(ga, owner, &endpoints, &spec.tags)?)
+        }
         (None, None) => return Err(InvalidSpec("spec: set spec.cloudFront or spec.globalAccelerator".into())),
     };
     // Route 53 publishes the edge's name; its routing region matters only for Latency (refused).
@@ -188,6 +194,26 @@ pub fn desired(spec: &GlobalEntrypointSpec, owner: &Owner, policies: &Policies) 
         user_tags: spec.tags.clone(),
         policies_not_ready,
     })
+}
+
+/// One input per endpoint group the spec lists, from the policy it names (a policy not resolved
+/// is left out: `desired_of` names it).
+fn endpoint_inputs(ga: &securecart_api::GlobalAcceleratorSpec, policies: &Policies) -> Vec<EndpointInput> {
+    let mut out = Vec::new();
+    for (i, l) in ga.listeners.iter().enumerate() {
+        for (k, g) in l.endpoint_groups.iter().enumerate() {
+            let Some(p) = policies.get(&g.load_balancer_policy_ref.name) else { continue };
+            out.push(EndpointInput {
+                listener: i,
+                group: k,
+                region: p.region.clone(),
+                load_balancer_arn: Some(p.load_balancer_arn.clone()),
+                active: p.active,
+                application: p.application,
+            });
+        }
+    }
+    out
 }
 
 /// What customers reach: the owner's distribution or accelerator, as observed.

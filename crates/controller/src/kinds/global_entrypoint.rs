@@ -52,6 +52,7 @@ fn view(field: &str, name: &str, policy: &LoadBalancerPolicy) -> Result<PolicyVi
         dns_name: status.and_then(|s| s.dns_name.clone()).ok_or_else(waiting)?,
         active,
         ready: ready_state(policy) == "True",
+        application: policy.spec.lb_type == LoadBalancerType::Application,
     })
 }
 

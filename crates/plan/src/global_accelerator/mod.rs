@@ -6,6 +6,7 @@
 //! Creates send the create intent's token as `IdempotencyToken`. An accelerator is disabled, and
 //! deployed so, before it is deleted; its listeners and endpoint groups go first.
 
+mod desired;
 mod planner;
 mod step;
 
@@ -13,7 +14,8 @@ use serde::Serialize;
 
 use crate::owner::Tags;
 
-pub use planner::{Planned, desired_of, find, inventory, owns_any, plan, validate};
+pub use desired::{EndpointInput, accelerator_name, desired_of, validate};
+pub use planner::{Planned, find, inventory, owns_any, plan};
 pub use step::{ORDERING, Step, resources};
 
 /// Where every accelerator is created and read, whatever the endpoints' regions.
@@ -23,6 +25,21 @@ pub const HOSTED_ZONE_ID: &str = "Z2BJ6XQ5FK7U4H";
 
 pub mod components {
     pub const ACCELERATOR: &str = "accelerator";
+
+    /// A listener, by its protocol and ports: `listener/TCP/443`.
+    pub fn listener(protocol: &str, port_ranges: &[(u16, u16)]) -> String {
+        format!("listener/{}", super::listener_key(protocol, port_ranges))
+    }
+
+    /// A listener's endpoint group in one region: `endpointgroup/TCP/443/eu-west-1`.
+    pub fn endpoint_group(protocol: &str, port_ranges: &[(u16, u16)], region: &str) -> String {
+        format!("endpointgroup/{}/{region}", super::listener_key(protocol, port_ranges))
+    }
+}
+
+/// `TCP/443` or `UDP/8000-8100,9000`: what identifies a listener of an accelerator.
+pub fn listener_key(protocol: &str, port_ranges: &[(u16, u16)]) -> String {
+    format!("{protocol}/{}", ports_label(port_ranges))
 }
 
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -92,6 +109,22 @@ pub struct Endpoint {
     pub health_state: Option<String>,
 }
 
+impl Endpoint {
+    /// The part of it a step writes.
+    pub fn config(&self) -> EndpointConfig {
+        EndpointConfig { id: self.id.clone(), weight: self.weight, client_ip_preservation: self.client_ip_preservation }
+    }
+}
+
+/// One entry of an endpoint group's `EndpointConfigurations`, as a create or update sends it.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct EndpointConfig {
+    /// A load balancer's ARN.
+    pub id: String,
+    pub weight: i32,
+    pub client_ip_preservation: bool,
+}
+
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Desired {
     pub name: String,
@@ -121,12 +154,20 @@ pub struct DesiredEndpointGroup {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct DesiredEndpoint {
-    /// The load balancer's ARN.
+    /// The LoadBalancerPolicy whose load balancer this is, for what the plan waits for.
+    pub policy: String,
+    /// The load balancer's ARN; empty while the policy has none yet.
     pub id: String,
     pub weight: i32,
     pub client_ip_preservation: bool,
     /// Whether the load balancer is active: Global Accelerator takes only active ones.
     pub active: bool,
+}
+
+impl DesiredEndpoint {
+    pub fn config(&self) -> EndpointConfig {
+        EndpointConfig { id: self.id.clone(), weight: self.weight, client_ip_preservation: self.client_ip_preservation }
+    }
 }
 
 /// `443` or `8000-8100,9000`.
