@@ -503,6 +503,7 @@ fn teardown_disables_waits_for_the_deploy_deletes_then_the_access_control() {
         "the access control waits for the distribution: {:?}",
         first.waiting
     );
+    assert_eq!(d.only_distribution().config.web_acl_id, None, "its web ACL can go in the same pass");
     let (second, _) = d.round(None, None);
     assert!(second.steps.is_empty());
     assert!(

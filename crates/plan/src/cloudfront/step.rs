@@ -88,7 +88,8 @@ pub enum Step {
         component: String,
         tags: Tags,
     },
-    /// Enabled=false, the rest of the configuration as it is: the first half of a delete.
+    /// Enabled=false and no web ACL (a disabled distribution serves nothing, and its web ACL can
+    /// then be deleted in the same pass), the rest as it is: the first half of a delete.
     DisableDistribution {
         id: String,
         etag: String,

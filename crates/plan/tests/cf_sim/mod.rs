@@ -252,6 +252,7 @@ impl Account {
                 let new = self.etag();
                 let d = self.distribution(id, etag)?;
                 d.config.enabled = false;
+                d.config.web_acl_id = None;
                 d.etag = new;
                 self.in_progress(id);
                 None
