@@ -33,6 +33,10 @@ fn published_half(service: &str, mutating: bool) -> (f64, f64) {
         // CloudWatch: PutMetricAlarm and DeleteAlarms 3 TPS, DescribeAlarms 9 TPS per region.
         ("cloudwatch", true) => (1.5, 3.0),
         ("cloudwatch", false) => (4.5, 9.0),
+        // CloudFront publishes no per-action control-plane rates; its mutating calls
+        // (UpdateDistribution above all) throttle at a few per second per account, reads higher.
+        ("cloudfront", true) => (1.0, 3.0),
+        ("cloudfront", false) => (2.5, 10.0),
         _ => (2.5, 10.0),
     }
 }
