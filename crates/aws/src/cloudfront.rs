@@ -142,12 +142,12 @@ impl CloudFront {
                 let tags = self.tags(s.arn()).await?;
                 let ours = tags.get(securecart_api::tags::OWNER_UID).map(String::as_str) == Some(owner_uid);
                 let untagged = !tags.contains_key(securecart_api::tags::OWNER_UID);
-                if ours || (untagged && s.comment().starts_with(COMMENT_PREFIX)) {
-                    if let Some(d) = self.distribution(s.id(), Some(tags)).await?
-                        && (ours || made_by(owner_uid, &d.caller_reference))
-                    {
-                        out.distributions.push(d);
-                    }
+                // An untagged one is read only when the controller's comment marks it.
+                if (ours || (untagged && s.comment().starts_with(COMMENT_PREFIX)))
+                    && let Some(d) = self.distribution(s.id(), Some(tags)).await?
+                    && (ours || made_by(owner_uid, &d.caller_reference))
+                {
+                    out.distributions.push(d);
                 }
             }
             marker = list.next_marker().filter(|_| list.is_truncated()).map(str::to_string);

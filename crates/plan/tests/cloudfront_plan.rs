@@ -224,9 +224,12 @@ fn without_aliases_the_default_certificate_and_defaults() {
     assert!(d.origin_access_controls.is_empty());
 }
 
+/// A change to the example spec.
+type Edit = Box<dyn Fn(&mut serde_json::Value)>;
+
 #[test]
 fn invalid_specs_name_the_field() {
-    let cases: Vec<(&str, Box<dyn Fn(&mut serde_json::Value)>, &str)> = vec![
+    let cases: Vec<(&str, Edit, &str)> = vec![
         (
             "a behaviour naming a missing origin",
             Box::new(|s| s["behaviors"][1]["origin"] = json!("api")),

@@ -263,7 +263,7 @@ fn update_step(etag: &str) -> Step {
         origin_access_controls: BTreeMap::from([("images".to_string(), Ref::Id(OAC.into()))]),
         web_acl: Some(Ref::Id(ACL.into())),
     };
-    Step::UpdateDistribution { id: ID.into(), etag: etag.into(), config, refs }
+    Step::UpdateDistribution { id: ID.into(), etag: etag.into(), config: Box::new(config), refs }
 }
 
 fn config_answer(etag: &str, cache_policy: &str) -> HttpResponse {
@@ -378,7 +378,7 @@ async fn a_create_sends_the_token_the_tags_and_the_resolved_references() {
     };
     let step = Step::CreateDistribution {
         component: "distribution".into(),
-        config: d.config.clone(),
+        config: Box::new(d.config.clone()),
         refs,
         tags: owner().tags("distribution", &d.user_tags),
     };
@@ -421,7 +421,7 @@ async fn a_create_without_its_token_is_never_sent() {
     let d = desired();
     let step = Step::CreateDistribution {
         component: "distribution".into(),
-        config: d.config,
+        config: Box::new(d.config),
         refs: ConfigRefs::default(),
         tags: Tags::new(),
     };

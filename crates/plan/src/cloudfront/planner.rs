@@ -134,12 +134,17 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed, web_ac
                     plan.steps.push(Step::SetTags { arn: k.arn.clone(), component: c.into(), tags: missing });
                 }
                 if k.config != config || refs.pending() {
-                    plan.steps.push(Step::UpdateDistribution { id: k.id.clone(), etag: k.etag.clone(), config, refs });
+                    plan.steps.push(Step::UpdateDistribution {
+                        id: k.id.clone(),
+                        etag: k.etag.clone(),
+                        config: Box::new(config),
+                        refs,
+                    });
                 }
                 Ref::Id(k.id.clone())
             }
             None => {
-                plan.steps.push(Step::CreateDistribution { component: c.into(), config, refs, tags });
+                plan.steps.push(Step::CreateDistribution { component: c.into(), config: Box::new(config), refs, tags });
                 Ref::Created(c.into())
             }
         }

@@ -70,7 +70,8 @@ pub enum Step {
     /// at run time.
     CreateDistribution {
         component: String,
-        config: DistributionConfig,
+        /// Boxed: by far the largest step of any service.
+        config: Box<DistributionConfig>,
         refs: ConfigRefs,
         tags: Tags,
     },
@@ -80,7 +81,7 @@ pub enum Step {
     UpdateDistribution {
         id: String,
         etag: String,
-        config: DistributionConfig,
+        config: Box<DistributionConfig>,
         refs: ConfigRefs,
     },
     SetTags {
