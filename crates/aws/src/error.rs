@@ -70,6 +70,10 @@ impl AwsError {
             "CacheSubnetGroupAlreadyExists",
             // API Gateway: a resource, method or stage of that name exists (an earlier attempt).
             "ConflictException",
+            // CloudFront: the caller reference (the intent's token) was used by an earlier
+            // attempt whose configuration differed, or the owner-derived control name is taken.
+            "DistributionAlreadyExists",
+            "OriginAccessControlAlreadyExists",
         ];
         UNKNOWN.contains(&self.code.as_str()) || EXISTS.contains(&self.code.as_str())
     }
@@ -196,6 +200,23 @@ pub fn classify(code: &str) -> ErrorKind {
         "InvalidArgumentException",
         "EndpointGroupAlreadyExistsException",
         "LimitExceededException",
+        // CloudFront: an alias another distribution holds, a certificate that does not cover the
+        // aliases, a configuration it refuses, quotas.
+        "CNAMEAlreadyExists",
+        "InvalidViewerCertificate",
+        "InvalidArgument",
+        "InvalidWebACLId",
+        "InvalidOrigin",
+        "InvalidOriginAccessControl",
+        "IllegalUpdate",
+        "InconsistentQuantities",
+        "NoSuchCachePolicy",
+        "NoSuchOriginRequestPolicy",
+        "TooManyDistributions",
+        "TooManyDistributionCNAMEs",
+        "TooManyOrigins",
+        "TooManyCacheBehaviors",
+        "TooManyOriginAccessControls",
     ];
     // The resource is not there (deleting it is success; observing finds nothing).
     const NOT_FOUND: &[&str] = &[
@@ -219,6 +240,10 @@ pub fn classify(code: &str) -> ErrorKind {
         "AcceleratorNotFoundException",
         "ListenerNotFoundException",
         "EndpointGroupNotFoundException",
+        // CloudFront
+        "NoSuchDistribution",
+        "NoSuchOriginAccessControl",
+        "NoSuchResource",
     ];
     // Busy rather than wrong: WAF has not seen a new load balancer yet, a resource is still in
     // use by one being deleted, a lock token went stale, two writers raced (Shield's
@@ -250,6 +275,18 @@ pub fn classify(code: &str) -> ErrorKind {
         "AssociatedListenerFoundException",
         "AssociatedEndpointGroupFoundException",
         "TransactionInProgressException",
+        // CloudFront: an ETag gone stale (a change since the read: read again, plan again), a
+        // distribution still deploying its disable, an access control a distribution still
+        // signs with. DistributionAlreadyExists: the caller reference is the owner's intent
+        // token, so what exists is the owner's; the search finds it (by tags, or by caller
+        // reference) and adopts it, and the planner then brings its configuration in line.
+        // Terminal would strand the object on its own earlier attempt.
+        "PreconditionFailed",
+        "InvalidIfMatchVersion",
+        "DistributionNotDisabled",
+        "OriginAccessControlInUse",
+        "DistributionAlreadyExists",
+        "OriginAccessControlAlreadyExists",
     ];
     if THROTTLED.contains(&code) {
         ErrorKind::Throttled
@@ -320,6 +357,37 @@ mod tests {
         ] {
             assert_eq!(classify(code), ErrorKind::Terminal, "{code}");
         }
+    }
+
+    #[test]
+    fn cloudfront_codes_are_classified() {
+        for code in
+            ["PreconditionFailed", "InvalidIfMatchVersion", "DistributionNotDisabled", "OriginAccessControlInUse"]
+        {
+            assert_eq!(classify(code), ErrorKind::Retryable, "{code}: read again and retry");
+        }
+        for code in ["NoSuchDistribution", "NoSuchOriginAccessControl", "NoSuchResource"] {
+            assert_eq!(classify(code), ErrorKind::NotFound, "{code}");
+        }
+        for code in [
+            "CNAMEAlreadyExists",
+            "InvalidViewerCertificate",
+            "InvalidArgument",
+            "TooManyDistributions",
+            "NoSuchCachePolicy",
+        ] {
+            assert_eq!(classify(code), ErrorKind::Terminal, "{code}: the spec must change");
+        }
+        let e = |code: &str| AwsError {
+            kind: classify(code),
+            operation: "CreateDistributionWithTags",
+            code: code.into(),
+            message: String::new(),
+        };
+        assert!(e("DistributionAlreadyExists").outcome_unknown(), "searched for by caller reference, then adopted");
+        assert_eq!(classify("DistributionAlreadyExists"), ErrorKind::Retryable);
+        assert!(e("OriginAccessControlAlreadyExists").outcome_unknown(), "found by its owner-derived name");
+        assert!(!e("CNAMEAlreadyExists").outcome_unknown());
     }
 
     #[test]

@@ -37,6 +37,10 @@ fn published_half(service: &str, mutating: bool) -> (f64, f64) {
         // serializes an accelerator's changes, so mutating calls go slowly.
         ("globalaccelerator", true) => (1.0, 5.0),
         ("globalaccelerator", false) => (2.5, 10.0),
+        // CloudFront publishes no per-action control-plane rates; its mutating calls
+        // (UpdateDistribution above all) throttle at a few per second per account, reads higher.
+        ("cloudfront", true) => (1.0, 3.0),
+        ("cloudfront", false) => (2.5, 10.0),
         _ => (2.5, 10.0),
     }
 }

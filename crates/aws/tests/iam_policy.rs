@@ -48,6 +48,11 @@ const NOT_TAG_CONDITIONABLE: &[&str] = &[
     "globalaccelerator:DeleteListener",
     "globalaccelerator:UpdateEndpointGroup",
     "globalaccelerator:UpdateListener",
+    // CloudFront origin access controls take no tags: scoped to their ARNs; the controller
+    // only changes those whose names it derives from the owner.
+    "cloudfront:CreateOriginAccessControl",
+    "cloudfront:DeleteOriginAccessControl",
+    "cloudfront:UpdateOriginAccessControl",
 ];
 
 fn crate_dir() -> PathBuf {
@@ -71,6 +76,7 @@ fn iam_prefix(service: &str) -> Option<&'static str> {
         "globalaccelerator" => "globalaccelerator",
         // HTTP APIs (v2) share API Gateway's IAM actions.
         "apigateway" | "apigatewayv2" => "apigateway",
+        "cloudfront" => "cloudfront",
         _ => return None,
     })
 }

@@ -65,7 +65,7 @@ pub struct Desired {
 
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub enum Edge {
-    CloudFront { distribution: cloudfront::Desired, waf: Option<wafv2::Desired> },
+    CloudFront { distribution: Box<cloudfront::Desired>, waf: Option<wafv2::Desired> },
     Accelerator(global_accelerator::Desired),
 }
 
@@ -173,7 +173,7 @@ pub fn desired(spec: &GlobalEntrypointSpec, owner: &Owner, policies: &Policies) 
                 .waf
                 .as_ref()
                 .map(|w| wafv2::desired_of(&w.as_waf(), Scope::CloudFront, &readable(owner), owner, &spec.tags));
-            Edge::CloudFront { distribution, waf }
+            Edge::CloudFront { distribution: Box::new(distribution), waf }
         }
         (None, Some(ga)) => {
             let endpoints = endpoint_inputs(ga, policies);
@@ -256,7 +256,7 @@ fn owned_targets<'a>(owner: &Owner, observed: &'a Observed) -> Vec<&'a str> {
 pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Plan<Step> {
     let owner = cx.owner;
     let (distribution, waf, accelerator) = match desired.map(|d| &d.edge) {
-        Some(Edge::CloudFront { distribution, waf }) => (Some(distribution), waf.as_ref(), None),
+        Some(Edge::CloudFront { distribution, waf }) => (Some(distribution.as_ref()), waf.as_ref(), None),
         Some(Edge::Accelerator(a)) => (None, None, Some(a)),
         None => (None, None, None),
     };
@@ -436,7 +436,7 @@ fn cloudfront_status(
         .origin_access_controls
         .iter()
         .filter_map(|want| {
-            let oac = observed.cloudfront.origin_access_controls.iter().find(|o| o.name == want.name)?;
+            let oac = observed.cloudfront.origin_access_controls.iter().find(|o| o.config.name == want.config.name)?;
             Some(NamedId { name: want.origin.clone(), id: oac.id.clone() })
         })
         .collect();

@@ -19,7 +19,7 @@ use securecart_plan::conditions::Readiness;
 use securecart_plan::global_accelerator::{self, components as ga_components};
 use securecart_plan::global_entrypoint::{self as plan, Observed, Policies, PolicyView};
 use securecart_plan::wafv2::Scope;
-use securecart_plan::{Context as PlanContext, InvalidSpec, Owner, Plan, Step};
+use securecart_plan::{Context as PlanContext, InvalidSpec, Known, Owner, Plan, Step};
 
 use super::{ids, recorded};
 use crate::engine::{Cx, Kind, Managed, Observe, Planned, Reference, Unresolved, ready_state};
@@ -110,13 +110,19 @@ impl Kind for GlobalEntrypoint {
             EntrypointType::CloudFront => {
                 let distribution_ids = ids(&recorded, |c| c == cf_components::DISTRIBUTION);
                 let oac_ids = ids(&recorded, |c| c.starts_with("oac/"));
-                let oac_names: Vec<String> = self
-                    .spec
-                    .cloud_front
-                    .iter()
-                    .flat_map(|cf| cf.origins.iter().filter(|o| o.s3.is_some()))
-                    .map(|o| cloudfront::origin_access_control_name(owner, &o.name))
-                    .collect();
+                // The spec's S3 origins and those the status records (an origin since removed
+                // still has a control to delete).
+                let recorded_known: Known = recorded.iter().cloned().collect();
+                let mut oac_names = cloudfront::access_control_names(owner, None, &recorded_known);
+                oac_names.extend(
+                    self.spec
+                        .cloud_front
+                        .iter()
+                        .flat_map(|cf| cf.origins.iter().filter(|o| o.s3.is_some()))
+                        .map(|o| cloudfront::access_control_name(owner, &o.name)),
+                );
+                oac_names.sort();
+                oac_names.dedup();
                 let acl_arns = ids(&recorded, |c| c == "webacl");
                 let (cloudfront, wafv2) = (aws.cloudfront().await, aws.wafv2(Scope::CloudFront, GLOBAL_REGION).await);
                 let (cf, waf) = futures::try_join!(
