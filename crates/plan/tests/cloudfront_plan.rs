@@ -450,6 +450,34 @@ fn a_behaviour_changed_out_of_band_is_put_back_with_the_new_etag() {
 }
 
 #[test]
+fn an_s3_origin_that_lost_its_access_control_out_of_band_is_signed_again() {
+    let mut d = converged();
+    let id = d.only_distribution().id.clone();
+    let signed = d.only_distribution().config.origins[0].kind.clone();
+    d.account.change(&id, |c| c.origins[0].kind = OriginKind::S3 { origin_access_control_id: None });
+    let (plan, result) = d.round(Some(&desired()), Some(&Ref::Id(WEB_ACL.into())));
+    assert_eq!(actions(&plan), ["UpdateDistribution"]);
+    result.unwrap();
+    assert_eq!(d.only_distribution().config.origins[0].kind, signed);
+    assert_eq!(d.converge(Some(&desired()), Some(&Ref::Id(WEB_ACL.into())), 5), 0);
+}
+
+#[test]
+fn an_origin_read_back_without_its_type_is_compared_on_the_rest() {
+    let mut d = converged();
+    let id = d.only_distribution().id.clone();
+    d.account.change(&id, |c| c.origins[0].kind = OriginKind::Unreported);
+    let (plan, _) = d.round(Some(&desired()), Some(&Ref::Id(WEB_ACL.into())));
+    assert!(plan.in_sync(), "a read that says nothing of the type is no drift: {}", plan.render());
+    // Its other fields are still compared.
+    d.account.change(&id, |c| c.origins[0].origin_path = Some("/elsewhere".into()));
+    let (plan, result) = d.round(Some(&desired()), Some(&Ref::Id(WEB_ACL.into())));
+    assert_eq!(actions(&plan), ["UpdateDistribution"]);
+    result.unwrap();
+    assert_eq!(d.only_distribution().config.origins[0].origin_path, None);
+}
+
+#[test]
 fn a_detached_web_acl_is_attached_again() {
     let mut d = converged();
     let id = d.only_distribution().id.clone();

@@ -60,7 +60,10 @@ fn read_origin(o: &cf::Origin) -> OriginConfig {
             https_port: u16::try_from(c.https_port).unwrap_or_default(),
         },
         // A VPC origin, not one the controller makes: it differs, so it is rewritten.
-        (None, None) => OriginKind::Custom { protocol_policy: String::new(), http_port: 0, https_port: 0 },
+        (None, None) if o.vpc_origin_config.is_some() => {
+            OriginKind::Custom { protocol_policy: String::new(), http_port: 0, https_port: 0 }
+        }
+        (None, None) => OriginKind::Unreported,
     };
     OriginConfig {
         id: o.id.clone(),
@@ -288,6 +291,8 @@ fn origin(old: Option<&cf::Origin>, want: &OriginConfig, op: &'static str) -> Re
             o.custom_origin_config = None;
             o.origin_access_control_id = Some(origin_access_control_id.clone().unwrap_or_default());
         }
+        // Never desired: nothing to write.
+        OriginKind::Unreported => {}
     }
     Ok(o)
 }

@@ -118,6 +118,10 @@ pub enum OriginKind {
     Custom { protocol_policy: String, http_port: u16, https_port: u16 },
     /// An S3 bucket's REST endpoint, signed with an origin access control.
     S3 { origin_access_control_id: Option<String> },
+    /// Read back with no origin type at all (AWS always reports one: S3, custom or VPC).
+    /// Nothing can be told of its type from such a read, so it is taken as the desired one;
+    /// never desired itself.
+    Unreported,
 }
 
 impl Default for OriginKind {

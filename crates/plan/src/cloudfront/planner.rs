@@ -5,8 +5,8 @@ use std::collections::{BTreeMap, BTreeSet};
 
 use super::step::{ConfigRefs, Step};
 use super::{
-    Desired, Distribution, Observed, OriginAccessControl, OriginKind, access_control_name, components,
-    origin_of_description,
+    Desired, Distribution, DistributionConfig, Observed, OriginAccessControl, OriginKind, access_control_name,
+    components, origin_of_description,
 };
 use crate::context::Context;
 use crate::owner::{Known, Owner, missing_tags, ownership_tags};
@@ -133,7 +133,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed, web_ac
                 if !missing.is_empty() {
                     plan.steps.push(Step::SetTags { arn: k.arn.clone(), component: c.into(), tags: missing });
                 }
-                if k.config != config || refs.pending() {
+                if as_reported(&config, &k.config) != k.config || refs.pending() {
                     plan.steps.push(Step::UpdateDistribution {
                         id: k.id.clone(),
                         etag: k.etag.clone(),
@@ -183,6 +183,19 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed, web_ac
         }
     }
     Planned { plan, distribution }
+}
+
+/// `want` as the read would show it: an origin whose type the read did not report is compared
+/// on everything else.
+fn as_reported(want: &DistributionConfig, read: &DistributionConfig) -> DistributionConfig {
+    let mut out = want.clone();
+    for origin in &mut out.origins {
+        let unreported = read.origins.iter().any(|r| r.id == origin.id && r.kind == OriginKind::Unreported);
+        if unreported {
+            origin.kind = OriginKind::Unreported;
+        }
+    }
+    out
 }
 
 /// The next step of removing `d`: disable it, wait for that to deploy, delete it.
