@@ -47,6 +47,15 @@ waf = boto3.client("wafv2", region_name=region)
 for acl in waf.list_web_acls(Scope="REGIONAL")["WebACLs"]:
     tag_list = waf.list_tags_for_resource(ResourceARN=acl["ARN"])["TagInfoForResource"].get("TagList", [])
     kinds.append(("web ACLs", [{"Tags": tag_list}]))
+# The edge is global: CloudFront and its web ACLs (scope CLOUDFRONT) live in us-east-1.
+edge_waf = boto3.client("wafv2", region_name="us-east-1")
+for acl in edge_waf.list_web_acls(Scope="CLOUDFRONT")["WebACLs"]:
+    tag_list = edge_waf.list_tags_for_resource(ResourceARN=acl["ARN"])["TagInfoForResource"].get("TagList", [])
+    kinds.append(("edge web ACLs", [{"Tags": tag_list}]))
+cloudfront = boto3.client("cloudfront", region_name="us-east-1")
+for d in cloudfront.list_distributions()["DistributionList"].get("Items", []):
+    tag_list = cloudfront.list_tags_for_resource(Resource=d["ARN"])["Tags"].get("Items", [])
+    kinds.append(("CloudFront distributions", [{"Tags": tag_list}]))
 rds = boto3.client("rds", region_name=region)
 for group in rds.describe_db_subnet_groups()["DBSubnetGroups"]:
     tag_list = rds.list_tags_for_resource(ResourceName=group["DBSubnetGroupArn"])["TagList"]
