@@ -146,6 +146,11 @@ fn sources(dir: &Path) -> Vec<PathBuf> {
 /// The IAM action of an operation: `service:Operation`, except API Gateway's, whose actions are
 /// the HTTP verbs of its REST resources (`apigateway:POST` creates, `PATCH` updates).
 fn iam_action(prefix: &str, operation: &str) -> String {
+    // CloudFront authorizes CreateDistributionWithTags as CreateDistribution (conditioned on the
+    // request's tags) plus TagResource.
+    if (prefix, operation) == ("cloudfront", "CreateDistributionWithTags") {
+        return "cloudfront:CreateDistribution".into();
+    }
     if prefix != "apigateway" {
         return format!("{prefix}:{operation}");
     }
