@@ -1,10 +1,10 @@
 //! A spec's `dns` block as the Route 53 planner takes it, for every kind that publishes a name:
 //! the zone, the record name, the routing policy and its set identifier, the health check.
 
-use securecart_api::{Dns, FailoverRole, HealthCheckProtocol, RoutingPolicy};
+use securecart_api::{Dns, FailoverRole, HealthCheckProtocol, RecordStatus, RoutingPolicy};
 
 use crate::InvalidSpec;
-use crate::route53::{DesiredDns, DesiredHealthCheck, RecordRouting, ZoneRef, fqdn};
+use crate::route53::{self, DesiredDns, DesiredHealthCheck, RecordRouting, ZoneRef, fqdn, same_host};
 
 /// The zone and record name a `dns` block publishes in (also what observation reads at teardown).
 pub fn target(dns: &Dns) -> Option<(ZoneRef, String)> {
@@ -99,4 +99,22 @@ pub fn desired(dns: &Dns, region: &str, ipv6: bool) -> Result<DesiredDns, Invali
         record_types.push("AAAA".into());
     }
     Ok(DesiredDns { name, zone, record_types, set_identifier, routing, health_check })
+}
+
+/// The records of `dns` that alias `target` (a DNS name), as a status lists them.
+pub fn record_statuses(dns: &DesiredDns, observed: &route53::Observed, target: &str) -> Vec<RecordStatus> {
+    observed
+        .records
+        .iter()
+        .filter(|r| {
+            r.name == dns.name
+                && r.set_identifier == dns.set_identifier
+                && r.alias_dns_name.as_deref().is_some_and(|a| same_host(a, target))
+        })
+        .map(|r| RecordStatus {
+            name: r.name.clone(),
+            record_type: r.record_type.clone(),
+            set_identifier: r.set_identifier.clone(),
+        })
+        .collect()
 }

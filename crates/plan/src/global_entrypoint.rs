@@ -9,7 +9,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use securecart_api::conditions::{DEPLOYED, DNS_PUBLISHED, WAF_ASSOCIATED, reason};
 use securecart_api::{
     AcceleratorListenerStatus, EndpointGroupStatus, EntrypointType, GlobalEntrypointSpec, GlobalEntrypointStatus,
-    NamedId, RecordStatus, RoutingPolicy,
+    NamedId, RoutingPolicy,
 };
 use serde::Serialize;
 
@@ -19,7 +19,7 @@ use crate::context::Context;
 use crate::global_accelerator::EndpointInput;
 use crate::owner::{Owner, Tags};
 use crate::plan::Plan;
-use crate::route53::{self, AliasTarget, DesiredDns, same_host};
+use crate::route53::{self, AliasTarget, DesiredDns};
 use crate::shield::{self, Protection};
 use crate::step::Step;
 use crate::wafv2::{self, DesiredAcl, Scope};
@@ -362,21 +362,7 @@ pub fn status(
         .and_then(|t| shield::of(&observed.protections, t.arn))
         .map(|p| p.id.clone());
     status.records = match (&desired.dns, &kept) {
-        (Some(d), Some(t)) => observed
-            .route53
-            .records
-            .iter()
-            .filter(|r| {
-                r.name == d.name
-                    && r.set_identifier == d.set_identifier
-                    && r.alias_dns_name.as_deref().is_some_and(|a| same_host(a, t.dns_name))
-            })
-            .map(|r| RecordStatus {
-                name: r.name.clone(),
-                record_type: r.record_type.clone(),
-                set_identifier: r.set_identifier.clone(),
-            })
-            .collect(),
+        (Some(d), Some(t)) => crate::dns::record_statuses(d, &observed.route53, t.dns_name),
         _ => Vec::new(),
     };
     let deployed = match (&desired.edge, &status) {

@@ -10,7 +10,6 @@ use super::{Desired, Observed, SECURITY_GROUP};
 use crate::conditions::condition;
 use crate::elbv2::components;
 use crate::owner::component;
-use crate::route53::same_host;
 use crate::wafv2::DesiredAcl;
 use crate::{route53, security_group, shield, wafv2};
 
@@ -53,21 +52,7 @@ pub fn status(
         .and_then(|d| d.health_check.as_ref())
         .and_then(|_| route53::find_health_check(owner, &observed.route53));
     let records: Vec<RecordStatus> = match (&desired.dns, lb) {
-        (Some(d), Some(lb)) => observed
-            .route53
-            .records
-            .iter()
-            .filter(|r| {
-                r.name == d.name
-                    && r.set_identifier == d.set_identifier
-                    && r.alias_dns_name.as_deref().is_some_and(|a| same_host(a, &lb.dns_name))
-            })
-            .map(|r| RecordStatus {
-                name: r.name.clone(),
-                record_type: r.record_type.clone(),
-                set_identifier: r.set_identifier.clone(),
-            })
-            .collect(),
+        (Some(d), Some(lb)) => crate::dns::record_statuses(d, &observed.route53, &lb.dns_name),
         _ => Vec::new(),
     };
 
