@@ -374,7 +374,7 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
 
     // Deletion of everything at once, faults still on: the engine orders it (users first).
     let deleted = Instant::now();
-    let kinds = "vpctier,privateendpoint,loadbalancerpolicy,transitgateway,vpcpeering,partnerapi";
+    let kinds = "vpctier,privateendpoint,loadbalancerpolicy,transitgateway,vpcpeering,partnerapi,globalentrypoint";
     let out = env.kubectl(&["delete", "-n", &namespace, kinds, "--all", "--wait=false"]).await?;
     anyhow::ensure!(out.status.success(), "kubectl delete: {}", String::from_utf8_lossy(&out.stderr));
     let delete_limit = Duration::from_secs(args.delete_seconds);
