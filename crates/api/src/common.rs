@@ -31,6 +31,11 @@ pub struct CreateIntent {
     /// The call was made and its outcome is unknown (retried, timed out, or failed after it was sent).
     #[serde(default, skip_serializing_if = "std::ops::Not::not")]
     pub unconfirmed: bool,
+    /// What AWS answered a create that was retried: that resource exists and is used, while an
+    /// earlier attempt may have made a duplicate, so the intent stays for the consistency window
+    /// and the searches in it look for one. Unset: nothing is known to exist yet.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub answered: Option<String>,
 }
 
 /// The status fields every kind shares, so the controller writes them generically.

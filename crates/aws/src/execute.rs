@@ -54,14 +54,19 @@ impl Execution {
         self.failed.first().map(|f| &f.error)
     }
 
-    /// What is known of each create the plan holds: confirmed, unknown (retried, or failed in a
-    /// way that may have applied) or not created (refused, or never started).
+    /// What is known of each create the plan holds: confirmed, answered after a retry (an
+    /// earlier attempt may have applied too), unknown (failed in a way that may have applied) or
+    /// not created (refused, or never started).
     pub fn create_outcomes<S: PlanStep>(&self, plan: &Plan<S>) -> BTreeMap<String, Outcome> {
         let mut out = BTreeMap::new();
         for (i, step) in plan.steps.iter().enumerate() {
             let Some(component) = step.creates() else { continue };
             let outcome = if let Some(e) = self.executed.iter().find(|e| e.index == i) {
-                if e.retried { Outcome::Unknown } else { Outcome::Confirmed }
+                match (e.retried, &e.output.id) {
+                    (false, _) => Outcome::Confirmed,
+                    (true, Some(id)) => Outcome::AnsweredAfterRetry(id.clone()),
+                    (true, None) => Outcome::Unknown,
+                }
             } else if let Some(f) = self.failed.iter().find(|f| f.index == i) {
                 if f.retried || f.error.outcome_unknown() { Outcome::Unknown } else { Outcome::NotCreated }
             } else {
@@ -166,5 +171,41 @@ pub fn resolve(r: &securecart_plan::Ref, created: &HashMap<String, String>) -> R
             .get(c)
             .cloned()
             .ok_or_else(|| AwsError::malformed("ResolveReference", &format!("{c} was not created by an earlier step"))),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use securecart_plan::network::Step;
+
+    use super::*;
+
+    fn create_vpc(component: &str) -> Step {
+        Step::CreateVpc { component: component.into(), cidr_block: "10.0.0.0/16".into(), tags: Default::default() }
+    }
+
+    fn ran(index: usize, id: Option<&str>, retried: bool) -> Executed {
+        let output = Output { id: id.map(str::to_string), fields: Default::default() };
+        Executed { index, action: "CreateVpc", summary: String::new(), output, retried }
+    }
+
+    #[test]
+    fn a_create_answered_after_a_retry_is_known_by_its_answer() {
+        let plan = Plan { steps: ["a", "b", "c", "d"].map(create_vpc).to_vec(), ..Default::default() };
+        let error = |code: &str| AwsError {
+            kind: crate::ErrorKind::Throttled,
+            operation: "CreateVpc",
+            code: code.into(),
+            message: String::new(),
+        };
+        let execution = Execution {
+            executed: vec![ran(0, Some("vpc-0a"), false), ran(1, Some("vpc-1b"), true), ran(2, None, true)],
+            failed: vec![Failed { index: 3, error: error("Throttling"), retried: false }],
+        };
+        let outcomes = execution.create_outcomes(&plan);
+        assert_eq!(outcomes["a"], Outcome::Confirmed);
+        assert_eq!(outcomes["b"], Outcome::AnsweredAfterRetry("vpc-1b".into()));
+        assert_eq!(outcomes["c"], Outcome::Unknown, "retried and nothing to show for it");
+        assert_eq!(outcomes["d"], Outcome::NotCreated, "refused at the first attempt");
     }
 }

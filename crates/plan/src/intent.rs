@@ -10,7 +10,9 @@
 //! every intent left over is unconfirmed: the resource may exist. The controller then searches for
 //! it (tags, caller reference, a name derived from the owner) and does not create it again until
 //! it is found or a consistency window has passed since the call, as AWS's reads may lag its
-//! writes.
+//! writes. A create that was retried but answered names the resource that exists: the rest of
+//! the plan goes on with it, and only the searches for a duplicate an earlier attempt may have
+//! made continue through the window (see [`CreateIntent::answered`]).
 
 use std::collections::BTreeMap;
 
@@ -55,8 +57,11 @@ pub fn token(owner_uid: &str, component: &str, settings: &str, nonce: &str) -> S
 pub enum Outcome {
     /// Answered at the first attempt: exactly one resource exists, and the model has it.
     Confirmed,
-    /// It may have been applied more than once, or not at all (retried, timed out, or failed
-    /// after it was sent).
+    /// Answered with this ID, but only after a retry: that resource exists, and an earlier
+    /// attempt may have made a duplicate.
+    AnsweredAfterRetry(String),
+    /// It may have been applied more than once, or not at all (timed out, or failed after it
+    /// was sent).
     Unknown,
     /// Refused, or never sent: nothing was created.
     NotCreated,
@@ -83,6 +88,7 @@ pub fn prepare(
                     token: token.clone(),
                     since: now.clone(),
                     unconfirmed: false,
+                    answered: None,
                 });
                 token
             }
@@ -93,7 +99,8 @@ pub fn prepare(
 }
 
 /// The intents after a pass: confirmed creates and creates that made nothing are cleared; those
-/// whose outcome is unknown become unconfirmed, their window starting now.
+/// whose outcome is unknown become unconfirmed, their window starting now, and so do those
+/// answered after a retry, with the answer.
 pub fn settle(intents: Vec<CreateIntent>, outcomes: &BTreeMap<String, Outcome>, now: &Time) -> Vec<CreateIntent> {
     intents
         .into_iter()
@@ -104,6 +111,12 @@ pub fn settle(intents: Vec<CreateIntent>, outcomes: &BTreeMap<String, Outcome>, 
                 i.since = now.clone();
                 Some(i)
             }
+            Some(Outcome::AnsweredAfterRetry(id)) => {
+                i.unconfirmed = true;
+                i.since = now.clone();
+                i.answered = Some(id.clone());
+                Some(i)
+            }
             None => Some(i),
         })
         .collect()
@@ -112,6 +125,8 @@ pub fn settle(intents: Vec<CreateIntent>, outcomes: &BTreeMap<String, Outcome>, 
 /// Intents left from an earlier reconcile, against what observation found: those whose resource
 /// was found are done; the rest are still open while younger than `window`, and dropped once
 /// older (nothing was made, or it would have shown by now), so the component may be created again.
+/// An intent with an answer stays open for its window even though its resource is found: what
+/// it waits for is a duplicate, which AWS's reads may not show yet.
 pub fn reconcile_leftovers(
     intents: &[CreateIntent],
     found: impl Fn(&str) -> bool,
@@ -120,7 +135,7 @@ pub fn reconcile_leftovers(
 ) -> Leftovers {
     let mut out = Leftovers::default();
     for i in intents {
-        if found(&i.component) {
+        if i.answered.is_none() && found(&i.component) {
             continue;
         }
         let age = now.0.duration_since(i.since.0);
@@ -147,6 +162,13 @@ impl Leftovers {
             .max()
             .and_then(|d| std::time::Duration::try_from(d).ok())
     }
+}
+
+/// Whether `intents` hold creates back: one whose outcome is unknown holds back every create
+/// (what follows may need it, and the plan cannot tell), while one answered after a retry only
+/// holds back another create of its own component (its answer may not be readable yet).
+pub fn holds_back(intents: &[CreateIntent], creates: &[&str]) -> bool {
+    intents.iter().any(|i| i.answered.is_none() || creates.contains(&i.component.as_str()))
 }
 
 /// `now`, for callers that have no clock of their own to pass.
@@ -209,5 +231,33 @@ mod tests {
         assert_eq!(open.open.iter().map(|i| i.component.as_str()).collect::<Vec<_>>(), ["igw"]);
         assert_eq!(open.wait(&at(104), window), Some(std::time::Duration::from_secs(6)));
         assert!(reconcile_leftovers(&intents, |_| false, &at(111), window).open.is_empty(), "expired");
+    }
+
+    #[test]
+    fn an_answer_after_a_retry_keeps_the_search_for_a_duplicate_open_without_holding_back_others() {
+        let creates: Vec<(String, String)> = ["vpc", "igw"].iter().map(|c| (c.to_string(), String::new())).collect();
+        let (intents, _) = prepare(&[], "uid", &creates, &at(100));
+        let outcomes = BTreeMap::from([
+            ("vpc".to_string(), Outcome::AnsweredAfterRetry("vpc-7f3a".into())),
+            ("igw".to_string(), Outcome::Confirmed),
+        ]);
+        let left = settle(intents, &outcomes, &at(101));
+        assert_eq!(left.len(), 1);
+        assert_eq!((left[0].answered.as_deref(), left[0].unconfirmed), (Some("vpc-7f3a"), true));
+        assert!(!holds_back(&left, &["subnet/a", "igw"]), "what needs the VPC goes on with the answer");
+        assert!(holds_back(&left, &["vpc"]), "a second VPC is not made while the first may not be readable");
+
+        let window = std::time::Duration::from_secs(10);
+        let open = reconcile_leftovers(&left, |_| true, &at(105), window);
+        assert_eq!(open.open.len(), 1, "found, yet a duplicate may still appear");
+        assert!(reconcile_leftovers(&left, |_| true, &at(112), window).open.is_empty(), "the window has passed");
+    }
+
+    #[test]
+    fn an_unknown_outcome_holds_back_every_create() {
+        let (intents, _) = prepare(&[], "uid", &[("vpc".into(), String::new())], &at(100));
+        let left = settle(intents, &BTreeMap::from([("vpc".to_string(), Outcome::Unknown)]), &at(101));
+        assert!(holds_back(&left, &["subnet/a"]));
+        assert!(!holds_back(&[], &["subnet/a"]));
     }
 }

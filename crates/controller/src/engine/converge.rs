@@ -9,8 +9,8 @@ use std::time::Duration;
 use kube::Api;
 use kube::runtime::controller::Action;
 use kube::runtime::events::EventType;
-use securecart_api::CommonStatus;
 use securecart_api::conditions::reason;
+use securecart_api::{CommonStatus, CreateIntent};
 use securecart_plan::conditions::{Readiness, Report, Sync};
 use securecart_plan::intent::{self, Outcome};
 use securecart_plan::plan::PlanStep;
@@ -72,8 +72,10 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
         remember(&mut known, obj.inventory(&owner, &observed));
         let pcx = PlanContext { owner: &owner, known: &known, in_use: &in_use };
         let planned = obj.plan(Some(&desired), &pcx, &observed);
-        // While a create's outcome is unknown and AWS may not show it yet, nothing is created.
-        if planned.plan.is_empty() || pass == MAX_PASSES || paused || !intents.is_empty() {
+        // While a create's outcome is unknown and AWS may not show it yet, nothing is created;
+        // a create answered after a retry holds back only another create of its component.
+        let creating: Vec<&str> = planned.plan.steps.iter().filter_map(|s| s.creates()).collect();
+        if planned.plan.is_empty() || pass == MAX_PASSES || paused || intent::holds_back(&intents, &creating) {
             break (desired, planned.plan);
         }
         pass += 1;
@@ -107,7 +109,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
             }
         }
         if !K::absorb(&mut observed, &planned.plan, &execution) {
-            let search = outcomes.values().any(|o| *o == Outcome::Unknown);
+            let search = outcomes.values().any(|o| !matches!(o, Outcome::Confirmed | Outcome::NotCreated));
             observed = match obj.observe(&cx, &region, Observe { known: &known, search, drift: false }).await {
                 Ok(o) => o,
                 Err(e) => return Err(r.aws_failed(e, false, None).await),
@@ -135,11 +137,13 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
     let inventory = known_first(obj.inventory(&owner, &observed), &known);
     let pending = plan.steps.len();
     let readiness = if !intents.is_empty() {
-        let components: Vec<&str> = intents.iter().map(|i| i.component.as_str()).collect();
-        Readiness::progressing(format!(
-            "confirming whether {} exist (a create's outcome was lost)",
-            components.join(", ")
-        ))
+        let (answered, lost): (Vec<&CreateIntent>, Vec<&CreateIntent>) =
+            intents.iter().partition(|i| i.answered.is_some());
+        let names = |v: &[&CreateIntent]| v.iter().map(|i| i.component.as_str()).collect::<Vec<_>>().join(", ");
+        Readiness::progressing(match (lost.is_empty(), answered.is_empty()) {
+            (false, _) => format!("confirming whether {} exist (a create's outcome was lost)", names(&lost)),
+            _ => format!("looking for duplicates of {} (a create was retried)", names(&answered)),
+        })
     } else if paused && pending > 0 {
         Readiness::not_ready(reason::PAUSED, format!("{pending} changes not applied while paused"))
     } else {
