@@ -323,6 +323,7 @@ fn access_control_names_are_deterministic_short_and_distinct() {
     );
     let description = cloudfront::access_control_description(&o, "images");
     assert_eq!(cloudfront::origin_of_description(&description), Some("images"));
+    assert_eq!(cloudfront::owner_of_description(&description), Some(("platform", "static")));
 }
 
 // ---------------------------------------------------------------- plans

@@ -212,6 +212,12 @@ pub fn origin_of_description(description: &str) -> Option<&str> {
     description.strip_prefix("origin ")?.split(' ').next().filter(|o| !o.is_empty())
 }
 
+/// The entry point (namespace, name) a description written by [`access_control_description`]
+/// names.
+pub fn owner_of_description(description: &str) -> Option<(&str, &str)> {
+    description.split_once(" of GlobalEntrypoint ")?.1.split_once('/')
+}
+
 /// The settings of the owner's access control for `origin`: S3, always signed, SigV4.
 pub fn access_control_config(owner: &Owner, origin: &str) -> AccessControlConfig {
     AccessControlConfig {

@@ -1,7 +1,9 @@
 //! Everything the operator's kinds can leave in the emulator, counted straight from it: each
 //! resource with the owner UID its tags name (or, for listeners, rules and Shield protections,
 //! the owner of the load balancer or distribution they belong to; for untagged Route 53 health checks, the owner
-//! whose UID starts their caller reference), transit gateways and peering connections included.
+//! whose UID starts their caller reference; for origin access controls, which take no tags, the
+//! entry point their description names, as [`named_owner`] keys it), transit gateways and
+//! peering connections included.
 //! `make chaos` compares it with what each object should hold (duplicates) and, after deletion,
 //! with what was there before (leaks).
 
@@ -62,8 +64,15 @@ pub const KINDS: &[&str] = &[
     "vpc_link",
     "usage_plan",
     "distribution",
+    "origin_access_control",
+    "alarm",
     SAME_NAME_LOAD_BALANCER,
 ];
+
+/// The owner key of what is attributed by an object's name rather than its UID.
+pub fn named_owner(kind: &str, namespace: &str, name: &str) -> String {
+    format!("{kind}/{namespace}/{name}")
+}
 
 fn ec2_owner(tags: &[aws_sdk_ec2::types::Tag]) -> Option<String> {
     tags.iter().find(|t| t.key() == Some(OWNER_UID)).and_then(|t| t.value()).map(str::to_string)
@@ -92,6 +101,7 @@ impl Census {
         route53(&aws_sdk_route53::Client::new(global), &mut items).await?;
         rds(&aws_sdk_rds::Client::new(regional), &mut items).await?;
         apigateway(&aws_sdk_apigateway::Client::new(regional), &mut items).await?;
+        cloudwatch(&aws_sdk_cloudwatch::Client::new(regional), &mut items).await?;
         items.sort();
         Ok(Self { items })
     }
@@ -308,7 +318,31 @@ async fn cloudfront(c: &aws_sdk_cloudfront::Client, items: &mut Vec<Item>) -> Re
         owners.insert(d.arn().to_string(), owner.clone());
         items.push(Item { kind: "distribution", id: d.id().into(), owner });
     }
+    let controls = c.list_origin_access_controls().send().await?;
+    for o in controls.origin_access_control_list().map(|l| l.items()).unwrap_or_default() {
+        let owner = securecart_plan::cloudfront::owner_of_description(o.description())
+            .map(|(namespace, name)| named_owner("GlobalEntrypoint", namespace, name));
+        items.push(Item { kind: "origin_access_control", id: o.id().into(), owner });
+    }
     Ok(owners)
+}
+
+/// Metric alarms, by their tags.
+async fn cloudwatch(c: &aws_sdk_cloudwatch::Client, items: &mut Vec<Item>) -> Result<()> {
+    let mut next = None;
+    loop {
+        let page = c.describe_alarms().set_next_token(next).send().await?;
+        for a in page.metric_alarms() {
+            let arn = a.alarm_arn().unwrap_or_default();
+            let tags = c.list_tags_for_resource().resource_arn(arn).send().await?;
+            let owner = tags.tags().iter().find(|t| t.key() == Some(OWNER_UID)).and_then(|t| t.value());
+            items.push(Item { kind: "alarm", id: arn.into(), owner: owner.map(str::to_string) });
+        }
+        next = page.next_token().map(str::to_string);
+        if next.is_none() {
+            return Ok(());
+        }
+    }
 }
 
 async fn rds(c: &aws_sdk_rds::Client, items: &mut Vec<Item>) -> Result<()> {

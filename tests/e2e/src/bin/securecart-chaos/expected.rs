@@ -74,8 +74,8 @@ pub fn partner_api(api: &PartnerApi) -> Counts {
     ])
 }
 
-/// An entry point: its distribution, its web ACL unless it names one, and its Shield protection.
-/// (Origin access controls take no tags and are not counted.)
+/// An entry point: its distribution, an origin access control per S3 origin, its web ACL unless
+/// it names one, and its Shield protection.
 pub fn global_entrypoint(gep: &GlobalEntrypoint) -> Counts {
     let s = &gep.spec;
     let own_acl = s.cloud_front.as_ref().and_then(|c| c.waf.as_ref()).is_some_and(|w| w.web_acl_arn.is_none());
@@ -83,6 +83,10 @@ pub fn global_entrypoint(gep: &GlobalEntrypoint) -> Counts {
     let health_check = s.dns.as_ref().is_some_and(|d| d.health_check.is_some());
     Counts::from([
         ("distribution", usize::from(s.cloud_front.is_some())),
+        (
+            "origin_access_control",
+            s.cloud_front.as_ref().map_or(0, |c| c.origins.iter().filter(|o| o.s3.is_some()).count()),
+        ),
         ("web_acl", usize::from(own_acl)),
         ("shield_protection", usize::from(shield)),
         ("health_check", usize::from(health_check)),
@@ -141,5 +145,6 @@ pub fn load_balancer_policy(lbp: &LoadBalancerPolicy, tiers: &[VpcTier]) -> Resu
         ("web_acl", usize::from(d.waf.as_ref().is_some_and(|w| matches!(w.acl, DesiredAcl::Owned { .. })))),
         ("shield_protection", usize::from(d.shield)),
         ("health_check", usize::from(d.dns.as_ref().is_some_and(|d| d.health_check.is_some()))),
+        ("alarm", d.alarms.as_ref().map_or(0, |a| a.alarms.len())),
     ]))
 }

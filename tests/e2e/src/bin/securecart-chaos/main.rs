@@ -23,7 +23,7 @@ use securecart_api::{
     GlobalEntrypoint, LoadBalancerPolicy, PartnerApi, PrivateEndpoint, TransitGateway, VpcPeering, VpcTier,
 };
 use securecart_e2e::faults::FaultProxy;
-use securecart_e2e::faults::census::Census;
+use securecart_e2e::faults::census::{Census, named_owner};
 use securecart_e2e::{Result, TestEnv, condition, env};
 use serde_json::json;
 
@@ -259,13 +259,19 @@ fn duplicates(objects: &Objects, census: &Census, zones: &[String]) -> Vec<Dupli
         let counts = Ok(expected::partner_api(o));
         wanted.push((format!("PartnerApi/{}", o.name_any()), o.uid().unwrap_or_default(), counts));
     }
+    let mut named = BTreeMap::new();
     for o in &objects.edges {
         let counts = Ok(expected::global_entrypoint(o));
+        let key = named_owner("GlobalEntrypoint", &o.namespace().unwrap_or_default(), &o.name_any());
+        named.insert(o.uid().unwrap_or_default(), key);
         wanted.push((format!("GlobalEntrypoint/{}", o.name_any()), o.uid().unwrap_or_default(), counts));
     }
     let mut out = Vec::new();
     for (object, uid, counts) in wanted {
-        let actual = census.of_owner(&uid);
+        let mut actual = census.of_owner(&uid);
+        for (kind, n) in named.get(&uid).map(|key| census.of_owner(key)).unwrap_or_default() {
+            *actual.entry(kind).or_default() += n;
+        }
         let counts = match counts {
             Ok(c) => c,
             Err(e) => {
@@ -289,7 +295,8 @@ fn duplicates(objects: &Objects, census: &Census, zones: &[String]) -> Vec<Dupli
     }
     // Records are attributed by name, not by tags: they cannot be told apart here.
     let mut strays: BTreeMap<&str, usize> = BTreeMap::new();
-    for item in census.unattributed(&objects.uids()).into_iter().filter(|i| i.kind != "dns_record") {
+    let owners: BTreeSet<String> = objects.uids().into_iter().chain(named.into_values()).collect();
+    for item in census.unattributed(&owners).into_iter().filter(|i| i.kind != "dns_record") {
         *strays.entry(item.kind).or_default() += 1;
     }
     for (kind, n) in strays {
