@@ -15,7 +15,8 @@ trap cleanup EXIT
 source "$dir/env"
 cd "$root"
 cargo build --quiet -p securecart-controller -p securecart-e2e --bin securecart-chaos
-export SECURECART_CONTROLLER_BIN="$root/target/debug/securecart-controller"
+# SECURECART_CONTROLLER_BIN runs the trials against another build (a release, an older commit).
+export SECURECART_CONTROLLER_BIN="${SECURECART_CONTROLLER_BIN:-$root/target/debug/securecart-controller}"
 export SECURECART_ROOT="$root"
 export SECURECART_ENV_DIR="$dir"
 export KUBECTL="$(command -v kubectl)"
