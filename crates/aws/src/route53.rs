@@ -12,6 +12,7 @@ use securecart_plan::Tags;
 use securecart_plan::route53::{
     ChangeAction, HealthCheck, HealthCheckConfig, Observed, Record, RecordRouting, Step, ZoneRef, made_by,
 };
+use securecart_plan::step::fields;
 
 use crate::{Aws, AwsError, ErrorKind, GLOBAL_REGION, Output, ok_if_gone};
 
@@ -298,10 +299,13 @@ impl Route53 {
                 // Untagged until this call succeeds. If it fails, the check is still reported
                 // made: the next pass reads it by ID, adopts it by its caller reference and
                 // writes the tags again.
-                if let Err(e) = self.tag(&id, tags).await {
+                let tagged = self.tag(&id, tags).await;
+                if let Err(e) = &tagged {
                     tracing::warn!(service = SERVICE, health_check = %id, error = %e, "tagging a new health check failed");
                 }
-                Ok(Output::id(id))
+                Ok(Output::id(id)
+                    .with(fields::CALLER_REFERENCE, Some(token))
+                    .with(fields::UNTAGGED, tagged.is_err().then_some("true")))
             }
             Step::SetTags { id, tags, .. } => {
                 self.tag(id, tags).await?;

@@ -8,6 +8,7 @@ use std::collections::HashMap;
 use aws_sdk_wafv2 as waf;
 use securecart_api::tags::OWNER_UID;
 use securecart_plan::Tags;
+use securecart_plan::step::fields;
 use securecart_plan::wafv2::{Association, Observed, Scope, Step, WafRules, WebAcl, web_acl_name_suffix};
 
 use crate::{Aws, AwsError, ErrorKind, GLOBAL_REGION, Output, ok_if_gone, resolve};
@@ -257,7 +258,8 @@ impl Wafv2 {
                     .set_tags(Some(waf_tags(tags)?));
                 let out = self.call("CreateWebACL", true, request.send()).await?;
                 let arn = out.summary().and_then(|s| s.arn());
-                Ok(Output::id(arn.ok_or_else(|| AwsError::malformed("CreateWebACL", "no ARN"))?))
+                let output = Output::id(arn.ok_or_else(|| AwsError::malformed("CreateWebACL", "no ARN"))?);
+                Ok(output.with(fields::WEB_ACL_ID, out.summary().and_then(|s| s.id())))
             }
             Step::SetTags { arn, tags, .. } => {
                 let request = c.tag_resource().resource_arn(arn).set_tags(Some(waf_tags(tags)?));

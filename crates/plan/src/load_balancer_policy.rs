@@ -3,6 +3,7 @@
 //! WAFv2 web ACL and its association, Shield and Route 53. Teardown is the same with nothing
 //! desired.
 
+mod absorb;
 pub mod alarms;
 mod status;
 mod validate;
@@ -12,6 +13,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use securecart_api::{IpAddressType, LoadBalancerPolicySpec, LoadBalancerType, Protocol, Scheme};
 use serde::Serialize;
 
+pub use absorb::{absorb, foldable};
 pub use status::status;
 pub use validate::{placement, validate};
 

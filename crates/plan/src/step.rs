@@ -34,6 +34,22 @@ impl Output {
     }
 }
 
+/// What a create's output carries besides its ID, where a kind's model needs more than the
+/// request to fold it in without reading it back.
+pub mod fields {
+    /// Of a new load balancer, from AWS's answer: the records alias its DNS name and zone.
+    pub const STATE: &str = "state";
+    pub const DNS_NAME: &str = "dns_name";
+    pub const CANONICAL_HOSTED_ZONE_ID: &str = "canonical_hosted_zone_id";
+    pub const SCHEME: &str = "scheme";
+    /// Of a new health check: the caller reference it was made with.
+    pub const CALLER_REFERENCE: &str = "caller_reference";
+    /// Of a new web ACL: its ID, which its updates and deletion name.
+    pub const WEB_ACL_ID: &str = "web_acl_id";
+    /// Present when tagging the new health check failed: it is untagged.
+    pub const UNTAGGED: &str = "untagged";
+}
+
 /// A step of any AWS service. Every kind's plan is a `Plan<Step>`; the AWS adapter runs each
 /// variant with that service's client. A new service adds a variant here and its ordering below.
 #[derive(Clone, Debug, PartialEq, Serialize)]

@@ -6,6 +6,7 @@ use aws_sdk_elasticloadbalancingv2 as elb;
 use securecart_plan::Output;
 use securecart_plan::elbv2::{Action, HTTPS_REDIRECT_PORT, HealthSettings, Step};
 use securecart_plan::owner::Tags;
+use securecart_plan::step::fields;
 
 use super::Elbv2;
 use crate::{AwsError, ok_if_gone, resolve};
@@ -134,7 +135,17 @@ impl Elbv2 {
                     .set_security_groups(security_groups)
                     .set_tags(Some(tags_of(tags)));
                 let out = self.call("CreateLoadBalancer", true, request.send()).await?;
-                created_arn("CreateLoadBalancer", out.load_balancers().first().and_then(|l| l.load_balancer_arn()))
+                let made = out.load_balancers().first().and_then(super::load_balancer);
+                let made = made.ok_or_else(|| AwsError::malformed("CreateLoadBalancer", "no ARN"))?;
+                // What the policy's model needs of it without reading it back (its records alias it).
+                Ok(Output::id(made.arn)
+                    .with(fields::STATE, Some(made.state).filter(|s| !s.is_empty()))
+                    .with(fields::DNS_NAME, Some(made.dns_name).filter(|s| !s.is_empty()))
+                    .with(
+                        fields::CANONICAL_HOSTED_ZONE_ID,
+                        Some(made.canonical_hosted_zone_id).filter(|s| !s.is_empty()),
+                    )
+                    .with(fields::SCHEME, Some(made.scheme).filter(|s| !s.is_empty())))
             }
             Step::SetLoadBalancerAttributes { load_balancer, attributes } => {
                 let attributes = attributes

@@ -5,17 +5,17 @@
 
 use k8s_openapi::apimachinery::pkg::apis::meta::v1::{Condition, Time};
 use securecart_api::{DeletionPolicy, LoadBalancerPolicy, LoadBalancerPolicyStatus, LoadBalancerType, VpcTier};
-use securecart_aws::AwsError;
 use securecart_aws::cloudwatch::AlarmScope;
 use securecart_aws::ec2::InVpc;
 use securecart_aws::elbv2::ElbScope;
 use securecart_aws::route53::DnsScope;
 use securecart_aws::wafv2::WafScope;
+use securecart_aws::{AwsError, Execution};
 use securecart_plan::cloudwatch::{ROUTE53_METRICS_REGION, parse_arn};
 use securecart_plan::load_balancer_policy::alarms;
 use securecart_plan::load_balancer_policy::{self as plan, Observed, Placement, SECURITY_GROUP};
 use securecart_plan::wafv2::Scope;
-use securecart_plan::{Context as PlanContext, InvalidSpec, Owner};
+use securecart_plan::{Context as PlanContext, InvalidSpec, Owner, Plan, Step};
 
 use super::{ids, recorded};
 use crate::engine::{Cx, Kind, Managed, Observe, Planned, Reference, Unresolved};
@@ -198,6 +198,12 @@ impl Kind for LoadBalancerPolicy {
     fn plan(&self, desired: Option<&plan::Desired>, cx: &PlanContext<'_>, observed: &Observed) -> Planned {
         let planned = plan::plan(desired, cx, observed);
         Planned { plan: planned.plan, events: planned.replacements.into_iter().map(|m| ("Replacing", m)).collect() }
+    }
+
+    /// The security group, load balancing and DNS parts of a plan are folded into the model; a
+    /// plan with anything else in it is read back.
+    fn absorb(observed: &mut Observed, plan: &Plan<Step>, execution: &Execution) -> bool {
+        plan::foldable(plan.steps.iter()) && plan::absorb(observed, &execution.outputs(plan))
     }
 
     fn status_fields(

@@ -24,8 +24,9 @@ use securecart_plan::load_balancer_policy::Observed;
 use securecart_plan::plan::PlanStep;
 use securecart_plan::security_group::{self as sg, SecurityGroup};
 use securecart_plan::shield::{self, Protection};
+use securecart_plan::step::fields;
 use securecart_plan::wafv2::{self, Association, WebAcl};
-use securecart_plan::{Plan, Ref, Step, Tags};
+use securecart_plan::{Output, Plan, Ref, Step, Tags};
 
 pub struct Sim {
     pub observed: Observed,
@@ -38,6 +39,9 @@ pub struct Sim {
     pub home_region: String,
     /// PutMetricAlarm calls applied: a converged alarm must not be rewritten.
     pub alarm_writes: u32,
+    /// What the last `apply` answered, step by step in the order they ran, as the AWS adapter
+    /// does (an ID, and what a new load balancer or health check is).
+    pub outputs: Vec<(Step, Output)>,
 }
 
 pub(crate) fn resolve(r: &Ref, created: &BTreeMap<String, String>) -> Result<String, String> {
@@ -62,6 +66,7 @@ impl Default for Sim {
             token_prefix: String::new(),
             home_region: "us-east-1".into(),
             alarm_writes: 0,
+            outputs: Vec::new(),
         }
     }
 }
@@ -97,6 +102,7 @@ impl Sim {
 
     /// Applies a plan phase by phase; the first error stops it, like the executor.
     pub fn apply(&mut self, plan: &Plan<Step>) -> Result<(), String> {
+        self.outputs.clear();
         let mut created = BTreeMap::new();
         for phase in plan.phases() {
             let mut made = Vec::new();
@@ -112,6 +118,7 @@ impl Sim {
                     other => Err(format!("not a load balancing step: {other}")),
                 }
                 .map_err(|e| format!("{step}: {e}"))?;
+                self.outputs.push(((*step).clone(), self.answer(step, id.clone())));
                 if let (Some(c), Some(id)) = (step.creates(), id) {
                     made.push((c.to_string(), id));
                 }
@@ -119,6 +126,30 @@ impl Sim {
             created.extend(made);
         }
         Ok(())
+    }
+
+    /// What AWS answers to `step`, which made `id`.
+    fn answer(&self, step: &Step, id: Option<String>) -> Output {
+        let out = Output { id: id.clone(), ..Output::none() };
+        match step {
+            Step::Elbv2(elbv2::Step::CreateLoadBalancer { .. }) => {
+                let l = self.observed.elbv2.load_balancers.iter().find(|l| Some(&l.arn) == id.as_ref());
+                let l = l.expect("the load balancer just made");
+                out.with(fields::STATE, Some(&l.state))
+                    .with(fields::DNS_NAME, Some(&l.dns_name))
+                    .with(fields::CANONICAL_HOSTED_ZONE_ID, Some(&l.canonical_hosted_zone_id))
+                    .with(fields::SCHEME, Some(&l.scheme))
+            }
+            Step::Wafv2(wafv2::Step::CreateWebAcl { .. }) => {
+                let a = self.observed.wafv2.web_acls.iter().find(|a| Some(&a.arn) == id.as_ref());
+                out.with(fields::WEB_ACL_ID, a.map(|a| &a.id))
+            }
+            Step::Route53(securecart_plan::route53::Step::CreateHealthCheck { .. }) => {
+                let h = self.observed.route53.health_checks.iter().find(|h| Some(&h.id) == id.as_ref());
+                out.with(fields::CALLER_REFERENCE, h.map(|h| &h.caller_reference))
+            }
+            _ => out,
+        }
     }
 
     fn security_group(
