@@ -23,7 +23,8 @@ else
 fi
 cargo build --quiet -p securecart-e2e --bin securecart-bench
 export BENCH_BUILD="$build"
-export SECURECART_CONTROLLER_BIN="$root/target/$build/securecart-controller"
+# SECURECART_CONTROLLER_BIN runs the scenarios against another build (an older commit, say).
+export SECURECART_CONTROLLER_BIN="${SECURECART_CONTROLLER_BIN:-$root/target/$build/securecart-controller}"
 export SECURECART_ROOT="$root"
 export KUBECTL="$(command -v kubectl)"
 export SECURECART_E2E_LOGS="$root/target/bench-logs"
