@@ -1,7 +1,7 @@
 //! The only code that calls AWS, split by service and shared across kinds: it observes what an
 //! owner holds (by ID, by VPC, or by ownership tags where nothing is recorded) and executes plan
 //! steps. Every call is counted, timed, rate-limited and classified; every client has bounded
-//! timeouts, adaptive retries and an attempt counter.
+//! timeouts, standard retries and a counter of attempts and of throttled ones.
 
 pub mod apigateway;
 pub mod apigatewayv2;
@@ -269,7 +269,11 @@ impl Aws {
         }
         let _ = sdk::STEP.try_with(|s| s.call());
         let started = Instant::now();
-        let raw = request.await;
+        let throttled = Arc::new(std::sync::atomic::AtomicU32::new(0));
+        let raw = sdk::THROTTLED.scope(throttled.clone(), request).await;
+        for _ in 0..throttled.load(std::sync::atomic::Ordering::Relaxed) {
+            self.inner.limits.throttled(service, mutating).await;
+        }
         // AWS's request ID, for support cases: on every event, inside the reconcile's span.
         let request_id = match &raw {
             Ok(out) => out.request_id(),

@@ -1,5 +1,6 @@
-//! How every AWS client is configured: bounded waits, adaptive retries, and a count of the
-//! attempts each call took, so a create whose first response was lost is known to be ambiguous.
+//! How every AWS client is configured: bounded waits, standard retries, and a count of the
+//! attempts each call took (so a create whose first response was lost is known to be ambiguous)
+//! and of those AWS throttled (so the controller's own rate limits slow down).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -8,7 +9,9 @@ use std::time::Duration;
 use aws_config::{BehaviorVersion, Region};
 use aws_smithy_runtime_api::box_error::BoxError;
 use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef;
+use aws_smithy_runtime_api::client::interceptors::context::{
+    AfterDeserializationInterceptorContextRef, BeforeTransmitInterceptorContextRef,
+};
 use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
 use aws_smithy_types::config_bag::ConfigBag;
 use aws_smithy_types::retry::RetryConfig;
@@ -38,9 +41,11 @@ impl Default for Limits {
 pub(crate) async fn load(region: &str, limits: &Limits) -> aws_config::SdkConfig {
     aws_config::defaults(BehaviorVersion::latest())
         .region(Region::new(region.to_string()))
-        // Adaptive: standard retries with jittered exponential backoff, plus a client-side rate
-        // limiter that slows down once AWS starts throttling.
-        .retry_config(RetryConfig::adaptive().with_max_attempts(limits.max_attempts))
+        // Standard: jittered exponential backoff and a retry quota. Not adaptive: its limiter is
+        // shared by every call of a service and, measured under throttling, sat at its floor of
+        // 0.5 requests per second; AWS's SDK guides advise it only for a client of one resource.
+        // The controller's own buckets (throttle.rs) slow down on throttling instead.
+        .retry_config(RetryConfig::standard().with_max_attempts(limits.max_attempts))
         .timeout_config(
             TimeoutConfig::builder()
                 .connect_timeout(limits.connect)
@@ -85,11 +90,42 @@ impl StepCalls {
     pub(crate) fn call(&self) {
         self.calls.fetch_add(1, Ordering::Relaxed);
     }
+
+    /// One call that took `attempts` attempts, as the SDK and the interceptor count them.
+    #[cfg(test)]
+    pub(crate) fn record(&self, attempts: u32) {
+        self.call();
+        self.attempts.fetch_add(attempts, Ordering::Relaxed);
+    }
 }
 
 tokio::task_local! {
     /// The step being run on this task, if any: the interceptor counts its attempts here.
     pub(crate) static STEP: Arc<StepCalls>;
+    /// Attempts of the call being made on this task that AWS throttled.
+    pub(crate) static THROTTLED: Arc<AtomicU32>;
+}
+
+/// AWS's throttling codes, as every protocol spells them in an error body or header.
+const THROTTLING_CODES: &[&str] = &[
+    "Throttling",
+    "RequestLimitExceeded",
+    "TooManyRequestsException",
+    "PriorRequestNotComplete",
+    "SlowDown",
+    "RequestThrottled",
+];
+
+/// Whether an HTTP answer is AWS throttling the request.
+fn is_throttling(status: u16, error_type: Option<&str>, body: Option<&[u8]>) -> bool {
+    if status == 429 {
+        return true;
+    }
+    if status < 400 {
+        return false;
+    }
+    let mentions = |text: &[u8]| THROTTLING_CODES.iter().any(|c| text.windows(c.len()).any(|w| w == c.as_bytes()));
+    error_type.is_some_and(|t| mentions(t.as_bytes())) || body.is_some_and(|b| b.len() <= 64 * 1024 && mentions(b))
 }
 
 /// Counts every attempt of every call (the SDK's retries included) into the running step.
@@ -108,6 +144,20 @@ impl Intercept for CountAttempts {
         _cfg: &mut ConfigBag,
     ) -> Result<(), BoxError> {
         let _ = STEP.try_with(|s| s.attempts.fetch_add(1, Ordering::Relaxed));
+        Ok(())
+    }
+
+    fn read_after_deserialization(
+        &self,
+        context: &AfterDeserializationInterceptorContextRef<'_>,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        let response = context.response();
+        let error_type = response.headers().get("x-amzn-errortype");
+        if is_throttling(response.status().as_u16(), error_type, response.body().bytes()) {
+            let _ = THROTTLED.try_with(|t| t.fetch_add(1, Ordering::Relaxed));
+        }
         Ok(())
     }
 }
@@ -146,3 +196,23 @@ macro_rules! adapter_call {
     };
 }
 pub(crate) use adapter_call;
+
+#[cfg(test)]
+mod tests {
+    use super::is_throttling;
+
+    #[test]
+    fn throttling_is_recognised_in_every_protocol() {
+        let ec2 = b"<Response><Errors><Error><Code>RequestLimitExceeded</Code></Error></Errors></Response>";
+        assert!(is_throttling(503, None, Some(ec2)));
+        let query =
+            b"<ErrorResponse><Error><Code>Throttling</Code><Message>Rate exceeded</Message></Error></ErrorResponse>";
+        assert!(is_throttling(400, None, Some(query)));
+        assert!(is_throttling(400, Some("ThrottlingException:http://internal"), Some(b"{}")));
+        assert!(is_throttling(400, None, Some(br#"{"__type":"com.amazon#ThrottlingException"}"#)));
+        assert!(is_throttling(429, None, None), "REST APIs answer 429");
+        assert!(!is_throttling(200, None, Some(b"<Throttling/>")), "a success is never throttling");
+        assert!(!is_throttling(400, None, Some(b"<Code>InvalidSubnet.Conflict</Code>")));
+        assert!(!is_throttling(500, None, Some(b"<Code>InternalError</Code>")));
+    }
+}

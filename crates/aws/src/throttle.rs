@@ -1,6 +1,9 @@
 //! Client-side token buckets per AWS API category, so a creation storm is never throttled by
 //! AWS itself. Defaults are half of AWS's published refill rates and bucket sizes; a scale
-//! factor raises them (an emulator has no limits) or, at 0, turns them off.
+//! factor raises them (an emulator has no limits) or, at 0, turns them off. When AWS throttles
+//! anyway (others share the account's budget), the category's rate halves, down to a twentieth
+//! of its default, and every call it then lets through wins back a twentieth: sustained
+//! throttling slows the controller down, a stray throttled call barely does.
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
@@ -45,7 +48,11 @@ fn published_half(service: &str, mutating: bool) -> (f64, f64) {
     }
 }
 
+/// Share of the default rate a category keeps at least, and wins back per call let through.
+const FLOOR_AND_STEP: f64 = 0.05;
+
 struct Bucket {
+    default_rate: f64,
     refill_per_second: f64,
     capacity: f64,
     tokens: f64,
@@ -53,6 +60,16 @@ struct Bucket {
 }
 
 impl Bucket {
+    fn new(refill_per_second: f64, capacity: f64, now: Instant) -> Self {
+        Self { default_rate: refill_per_second, refill_per_second, capacity, tokens: capacity, updated: now }
+    }
+
+    /// AWS throttled a call of this category: halve the rate and spend what is left.
+    fn throttled(&mut self) {
+        self.refill_per_second = (self.refill_per_second / 2.0).max(self.default_rate * FLOOR_AND_STEP);
+        self.tokens = self.tokens.min(0.0);
+    }
+
     /// Takes a token, or says how long to wait for one.
     fn take(&mut self, now: Instant) -> Option<Duration> {
         let elapsed = now.duration_since(self.updated).as_secs_f64();
@@ -60,6 +77,8 @@ impl Bucket {
         self.updated = now;
         if self.tokens >= 1.0 {
             self.tokens -= 1.0;
+            let recovered = self.refill_per_second + self.default_rate * FLOOR_AND_STEP;
+            self.refill_per_second = recovered.min(self.default_rate);
             None
         } else {
             Some(Duration::from_secs_f64((1.0 - self.tokens) / self.refill_per_second))
@@ -78,6 +97,34 @@ impl RateLimits {
         Self { scale, buckets: Mutex::default() }
     }
 
+    fn bucket<'b>(
+        &self,
+        buckets: &'b mut HashMap<(String, bool), Bucket>,
+        service: &str,
+        mutating: bool,
+    ) -> &'b mut Bucket {
+        buckets.entry((service.to_string(), mutating)).or_insert_with(|| {
+            let (rate, size) = published_half(service, mutating);
+            Bucket::new(rate * self.scale, (size * self.scale).max(1.0), Instant::now())
+        })
+    }
+
+    /// AWS throttled one attempt of a call of this category.
+    pub async fn throttled(&self, service: &str, mutating: bool) {
+        if self.scale <= 0.0 {
+            return;
+        }
+        let mut buckets = self.buckets.lock().await;
+        let bucket = self.bucket(&mut buckets, service, mutating);
+        bucket.throttled();
+        tracing::debug!(
+            service,
+            mutating,
+            refill_per_second = bucket.refill_per_second,
+            "AWS throttled: client-side rate lowered"
+        );
+    }
+
     /// Waits for a token of the call's category; returns how long it waited.
     pub async fn acquire(&self, service: &str, mutating: bool) -> Duration {
         if self.scale <= 0.0 {
@@ -87,12 +134,7 @@ impl RateLimits {
         loop {
             let wait = {
                 let mut buckets = self.buckets.lock().await;
-                let bucket = buckets.entry((service.to_string(), mutating)).or_insert_with(|| {
-                    let (rate, size) = published_half(service, mutating);
-                    let capacity = (size * self.scale).max(1.0);
-                    Bucket { refill_per_second: rate * self.scale, capacity, tokens: capacity, updated: Instant::now() }
-                });
-                bucket.take(Instant::now())
+                self.bucket(&mut buckets, service, mutating).take(Instant::now())
             };
             match wait {
                 None => return waited,
@@ -112,7 +154,7 @@ mod tests {
     #[test]
     fn a_bucket_serves_its_burst_then_refills_at_its_rate() {
         let start = Instant::now();
-        let mut b = Bucket { refill_per_second: 2.0, capacity: 3.0, tokens: 3.0, updated: start };
+        let mut b = Bucket::new(2.0, 3.0, start);
         assert!((0..3).all(|_| b.take(start).is_none()), "the burst is served at once");
         let wait = b.take(start).expect("empty bucket");
         assert_eq!(wait, Duration::from_millis(500), "one token at 2/s");
@@ -121,6 +163,37 @@ mod tests {
         let later = start + Duration::from_secs(60);
         assert!((0..3).all(|_| b.take(later).is_none()));
         assert!(b.take(later).is_some());
+    }
+
+    #[test]
+    fn throttling_halves_the_rate_down_to_a_floor_and_calls_let_through_win_it_back() {
+        let start = Instant::now();
+        let mut b = Bucket::new(10.0, 10.0, start);
+        b.throttled();
+        assert_eq!(b.refill_per_second, 5.0);
+        assert_eq!(b.take(start), Some(Duration::from_millis(200)), "what was left is spent");
+        for _ in 0..10 {
+            b.throttled();
+        }
+        assert_eq!(b.refill_per_second, 0.5, "never below a twentieth of the default");
+        // Each call let through wins back a twentieth; the default is the ceiling.
+        let mut now = start;
+        for _ in 0..40 {
+            now += Duration::from_secs(10);
+            assert!(b.take(now).is_none());
+        }
+        assert_eq!(b.refill_per_second, 10.0);
+    }
+
+    #[tokio::test]
+    async fn a_stray_throttle_barely_slows_a_category_and_scale_zero_ignores_it() {
+        let limits = RateLimits::new(1.0);
+        limits.throttled("ec2", false).await;
+        let rate = limits.buckets.lock().await[&("ec2".to_string(), false)].refill_per_second;
+        assert_eq!(rate, 5.0, "halved from 10");
+        let off = RateLimits::new(0.0);
+        off.throttled("ec2", false).await;
+        assert!(off.buckets.lock().await.is_empty());
     }
 
     #[tokio::test]
