@@ -78,6 +78,32 @@ impl AwsError {
         UNKNOWN.contains(&self.code.as_str()) || EXISTS.contains(&self.code.as_str())
     }
 
+    /// What a retried request that adds a route or a rule is answered when an earlier attempt,
+    /// whose answer was lost, already added it: the state it asks for is there.
+    pub fn done_by_an_earlier_attempt(&self) -> bool {
+        const DONE: &[&str] = &["RouteAlreadyExists", "InvalidPermission.Duplicate"];
+        DONE.contains(&self.code.as_str())
+    }
+
+    /// The error as the controller must treat it once the SDK sent the request more than once.
+    /// A conflict with an existing resource is then most likely the resource an earlier attempt
+    /// made: not a spec error, but a create whose outcome is unknown, searched for and adopted.
+    pub fn after_retry(mut self) -> Self {
+        const CONFLICTS: &[&str] = &[
+            "InvalidSubnet.Conflict",
+            "FlowLogAlreadyExists",
+            "DuplicateLoadBalancerName",
+            "DuplicateTargetGroupName",
+            "DuplicateListener",
+            "PriorityInUse",
+            "EndpointGroupAlreadyExistsException",
+        ];
+        if CONFLICTS.contains(&self.code.as_str()) {
+            self.kind = ErrorKind::Retryable;
+        }
+        self
+    }
+
     pub fn from_sdk<E, R>(operation: &'static str, err: SdkError<E, R>) -> Self
     where
         E: ProvideErrorMetadata + std::error::Error + 'static,

@@ -139,6 +139,14 @@ where
         let Some((i, result, calls)) = running.next().await else { break };
         let step = &plan.steps[i];
         let retried = calls.retried();
+        let result = match result {
+            Err(e) if retried && step.creates().is_none() && e.done_by_an_earlier_attempt() => {
+                tracing::info!(region, action = step.action(), step = %step, code = %e.code, "AWS step done by an earlier attempt whose answer was lost");
+                Ok(Output::default())
+            }
+            Err(e) if retried => Err(e.after_retry()),
+            other => other,
+        };
         match result {
             Ok(output) => {
                 done[i] = true;
@@ -187,6 +195,56 @@ mod tests {
     fn ran(index: usize, id: Option<&str>, retried: bool) -> Executed {
         let output = Output { id: id.map(str::to_string), fields: Default::default() };
         Executed { index, action: "CreateVpc", summary: String::new(), output, retried }
+    }
+
+    fn create_route() -> Step {
+        use securecart_plan::Ref;
+        use securecart_plan::network::RouteTarget;
+        Step::CreateRoute {
+            route_table: Ref::Id("rtb-1".into()),
+            destination: "0.0.0.0/0".into(),
+            target: RouteTarget::InternetGateway(Ref::Id("igw-1".into())),
+        }
+    }
+
+    /// Runs `steps`, each answered `code` after `attempts` attempts.
+    async fn answered(steps: Vec<Step>, code: &'static str, attempts: u32) -> Execution {
+        let plan = Plan { steps, ..Default::default() };
+        execute("us-east-1", &plan, |_step, _known| async move {
+            STEP.with(|s| s.record(attempts));
+            Err(AwsError {
+                kind: crate::error::classify(code),
+                operation: "Op",
+                code: code.into(),
+                message: String::new(),
+            })
+        })
+        .await
+    }
+
+    #[tokio::test]
+    async fn a_retried_route_answered_already_exists_was_added_by_the_lost_attempt() {
+        let retried = answered(vec![create_route()], "RouteAlreadyExists", 2).await;
+        assert!(retried.failed.is_empty(), "{:?}", retried.failed);
+        assert_eq!(retried.executed.len(), 1);
+        assert!(retried.executed[0].retried);
+
+        let first = answered(vec![create_route()], "RouteAlreadyExists", 1).await;
+        assert_eq!(first.executed.len(), 0, "at the first attempt the route is someone else's");
+        assert_eq!(first.error().map(|e| e.code.as_str()), Some("RouteAlreadyExists"));
+    }
+
+    #[tokio::test]
+    async fn a_create_refused_as_a_conflict_after_a_retry_is_unknown_not_terminal() {
+        let retried = answered(vec![create_vpc("subnet")], "InvalidSubnet.Conflict", 3).await;
+        let error = retried.error().expect("it failed");
+        assert_eq!(error.kind, crate::ErrorKind::Retryable, "the conflict is most likely its own first attempt");
+        assert!(retried.executed.is_empty(), "a create is never taken as done without its ID");
+        let plan = Plan { steps: vec![create_vpc("subnet")], ..Default::default() };
+        assert_eq!(retried.create_outcomes(&plan)["subnet"], Outcome::Unknown);
+
+        let first = answered(vec![create_vpc("subnet")], "InvalidSubnet.Conflict", 1).await;
+        assert_eq!(first.error().map(|e| e.kind), Some(crate::ErrorKind::Terminal), "a real overlap");
     }
 
     #[test]
