@@ -14,7 +14,9 @@ trap cleanup EXIT
 # shellcheck disable=SC1091
 source "$dir/env"
 cd "$root"
-cargo build --quiet -p securecart-controller -p securecart-e2e --bin securecart-chaos
+# Two commands: `--bin` would narrow a single build to the chaos binary and leave a stale controller.
+cargo build --quiet -p securecart-controller
+cargo build --quiet -p securecart-e2e --bin securecart-chaos
 # SECURECART_CONTROLLER_BIN runs the trials against another build (a release, an older commit).
 export SECURECART_CONTROLLER_BIN="${SECURECART_CONTROLLER_BIN:-$root/target/debug/securecart-controller}"
 export SECURECART_ROOT="$root"

@@ -172,7 +172,11 @@ impl TestEnv {
             .args(["--metrics-addr", &format!("127.0.0.1:{metrics_port}")])
             .args(&self.controller_args)
             .args(extra)
-            .env("RUST_LOG", "info,securecart=debug")
+            // SECURECART_CONTROLLER_RUST_LOG widens the filter, e.g. to the SDK's retry decisions.
+            .env(
+                "RUST_LOG",
+                std::env::var("SECURECART_CONTROLLER_RUST_LOG").unwrap_or_else(|_| "info,securecart=debug".into()),
+            )
             .envs(self.controller_env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))

@@ -213,6 +213,19 @@ impl Objects {
         edges.iter().for_each(|o| check(o, &mut not_ready));
         Ok(Self { tiers, endpoints, policies, hubs, peerings, apis, edges, not_ready })
     }
+    fn names(&self) -> Vec<String> {
+        fn name<K: kube::Resource<DynamicType = ()>>(o: &K) -> String {
+            format!("{}/{}", K::kind(&()), o.name_any())
+        }
+        let mut out: Vec<String> = self.tiers.iter().map(name).collect();
+        out.extend(self.endpoints.iter().map(name));
+        out.extend(self.policies.iter().map(name));
+        out.extend(self.hubs.iter().map(name));
+        out.extend(self.peerings.iter().map(name));
+        out.extend(self.apis.iter().map(name));
+        out.extend(self.edges.iter().map(name));
+        out
+    }
     fn count(&self) -> usize {
         self.tiers.len()
             + self.endpoints.len()
@@ -359,7 +372,8 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
     }
     let limit = Duration::from_secs(args.converge_seconds);
     loop {
-        if all_ready(env, want).await? {
+        let objects = Objects::read(env).await?;
+        if objects.count() == want && objects.not_ready.is_empty() {
             trial.converged = true;
             trial.seconds_to_ready = Some(started.elapsed().as_secs_f64());
             break;
@@ -372,6 +386,7 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
             ));
             break;
         }
+        trial.last_ready = objects.not_ready;
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let objects = Objects::read(env).await?;
@@ -397,6 +412,7 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
                 Some(format!("{} object(s) not gone after {}s: {names}", left.count(), delete_limit.as_secs()));
             break;
         }
+        trial.last_gone = left.names();
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let left = Census::take_in(env, REGION).await?.since(&baseline);

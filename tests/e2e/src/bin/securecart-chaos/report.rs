@@ -51,6 +51,9 @@ pub struct Trial {
     pub delete_reason: Option<String>,
     pub leaks: BTreeMap<&'static str, usize>,
     pub leaked_ids: Vec<String>,
+    /// The objects that were the last to become Ready, and the last to go.
+    pub last_ready: Vec<String>,
+    pub last_gone: Vec<String>,
 }
 
 impl Trial {
@@ -207,7 +210,7 @@ pub fn write(dir: &Path, args: &Args, trials: &[Trial], took: Duration) -> Resul
     }
     md.push_str(&format!("- leaks after deletion by kind: {}\n", list(&leaks_by_kind)));
     md.push_str(&format!("- verdict: {} ({summary})\n", if summary.passed() { "pass" } else { "**fail**" }));
-    md.push_str("\n## Trials\n\n| trial | seed | kills | Ready s | delete s | duplicates | leaks | faults | notes |\n|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str("\n## Trials\n\n| trial | seed | kills | Ready s | delete s | last Ready | last gone | duplicates | leaks | faults | notes |\n|---|---|---|---|---|---|---|---|---|---|---|\n");
     for t in trials {
         let mut notes: Vec<String> = t.reason.iter().chain(t.delete_reason.iter()).cloned().collect();
         notes.extend(t.duplicates.iter().map(|d| {
@@ -223,13 +226,19 @@ pub fn write(dir: &Path, args: &Args, trials: &[Trial], took: Duration) -> Resul
         if !t.leaks.is_empty() {
             notes.push(format!("left: {}", list(&t.leaks)));
         }
+        // Names only: the Ready message that follows them is in report.json.
+        let names = |objects: &[String]| {
+            objects.iter().map(|o| o.split(" (").next().unwrap_or(o)).collect::<Vec<_>>().join(", ")
+        };
         md.push_str(&format!(
-            "| {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             t.trial,
             t.seed,
             t.kills,
             f(t.seconds_to_ready),
             f(t.seconds_to_delete),
+            names(&t.last_ready),
+            names(&t.last_gone),
             t.duplicate_count(),
             t.leak_count(),
             t.faults.values().sum::<u64>(),
