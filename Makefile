@@ -61,8 +61,7 @@ integration: deps
 node-test: deps-node
 	tests/run-node.sh
 
-# The short chaos run joins `make test` once the reconcile engine passes it: SECURECART_CHAOS_TESTS=1.
-test: fmt-check clippy crds-check unit integration node-test $(if $(filter 1,$(SECURECART_CHAOS_TESTS)),chaos-short)
+test: fmt-check clippy crds-check unit integration node-test chaos-short
 
 up: deps
 	@tests/controlplane/env.sh up $(LOCAL)
@@ -94,14 +93,16 @@ bench: deps
 	tests/run-bench.sh
 
 # T trials (default 50), K SIGKILLs each (5), FAIL share of requests failed before arriving (0.15),
-# LOST share of mutating responses lost (0.10), EC eventual-consistency seconds (0).
+# LOST share of mutating responses lost (0.10), EC eventual-consistency seconds (0); LANES trials
+# side by side, each lane with its own control plane, emulator and proxy (1).
 T ?= 50
 K ?= 5
 FAIL ?= 0.15
 LOST ?= 0.10
 EC ?= 0
+LANES ?= 1
 chaos: deps
-	tests/run-chaos.sh --trials $(T) --kills $(K) --fail-rate $(FAIL) --lost-rate $(LOST) --ec-seconds $(EC)
+	CHAOS_LANES=$(LANES) tests/run-chaos.sh --trials $(T) --kills $(K) --fail-rate $(FAIL) --lost-rate $(LOST) --ec-seconds $(EC)
 
 # Two trials, two kills each, with assertions: every trial converges, no duplicate, no leak.
 chaos-short: deps

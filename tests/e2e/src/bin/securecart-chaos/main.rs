@@ -75,6 +75,22 @@ pub struct Args {
     /// Exit non-zero unless every trial converged with no duplicate and no leak.
     #[arg(long)]
     assert: bool,
+    /// "k/N": run only trials k, k+N, k+2N, ... on this process's own environment, and write
+    /// the report to report-dir/lane-k (tests/run-chaos.sh starts N lanes side by side).
+    #[arg(long)]
+    lane: Option<String>,
+    /// Merge the lane reports found in report-dir/lane-*/ into one report in report-dir.
+    #[arg(long)]
+    merge_lanes: bool,
+}
+
+/// The lane's index and the number of lanes, from "k/N".
+fn lane(args: &Args) -> Result<(usize, usize)> {
+    let Some(lane) = &args.lane else { return Ok((0, 1)) };
+    let (k, n) = lane.split_once('/').context("--lane is k/N")?;
+    let (k, n): (usize, usize) = (k.parse()?, n.parse()?);
+    anyhow::ensure!(n > 0 && k < n, "--lane {lane}: k must be below N");
+    Ok((k, n))
 }
 
 /// xorshift64*: kill moments reproducible from the seed without another dependency.
@@ -392,7 +408,7 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
     let objects = Objects::read(env).await?;
     let at_ready = Census::take_in(env, REGION).await?.since(&baseline);
     trial.duplicates = duplicates(&objects, &at_ready, &zones);
-    trial.resources_at_ready = at_ready.by_kind();
+    trial.resources_at_ready = at_ready.by_kind().into_iter().map(|(k, n)| (k.to_string(), n)).collect();
 
     // Deletion of everything at once, faults still on: the engine orders it (users first).
     let deleted = Instant::now();
@@ -416,7 +432,7 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
         tokio::time::sleep(Duration::from_millis(250)).await;
     }
     let left = Census::take_in(env, REGION).await?.since(&baseline);
-    trial.leaks = left.by_kind();
+    trial.leaks = left.by_kind().into_iter().map(|(k, n)| (k.to_string(), n)).collect();
     trial.leaked_ids = left.items.iter().map(|i| format!("{} {}", i.kind, i.id)).collect();
     env.kill_controller().await?;
     let counters = proxy.counters().await?;
@@ -435,12 +451,18 @@ async fn trial(args: &Args, t: usize, env: &mut TestEnv, proxy: &FaultProxy, roo
 async fn main() -> Result<()> {
     let args = Args::parse();
     let root = PathBuf::from(std::env::var("SECURECART_ROOT").unwrap_or_else(|_| ".".into()));
+    if args.merge_lanes {
+        let dir = root.join(&args.report_dir);
+        let (trials, took) = report::read_lanes(&dir)?;
+        return finish(&args, &dir, &trials, took);
+    }
+    let (lane, lanes) = lane(&args)?;
     let proxy = FaultProxy::start("chaos", json!({})).await?;
     let mut env = TestEnv::start_without_controller("chaos", REGION).await?;
     env.route_controller_through(&proxy);
     let started = Instant::now();
     let mut trials = Vec::new();
-    for t in 0..args.trials {
+    for t in (lane..args.trials).step_by(lanes) {
         let result = trial(&args, t, &mut env, &proxy, &root).await;
         let trial = result.unwrap_or_else(|e| Trial {
             trial: t,
@@ -453,8 +475,16 @@ async fn main() -> Result<()> {
         // A failed trial may have left its controller running.
         env.kill_controller().await?;
     }
-    let summary = report::write(&root.join(&args.report_dir), &args, &trials, started.elapsed())?;
-    println!("{}", std::fs::read_to_string(root.join(&args.report_dir).join("report.md"))?);
+    let mut dir = root.join(&args.report_dir);
+    if args.lane.is_some() {
+        dir = dir.join(format!("lane-{lane}"));
+    }
+    finish(&args, &dir, &trials, started.elapsed())
+}
+
+fn finish(args: &Args, dir: &std::path::Path, trials: &[Trial], took: Duration) -> Result<()> {
+    let summary = report::write(dir, args, trials, took)?;
+    println!("{}", std::fs::read_to_string(dir.join("report.md"))?);
     if args.assert && !summary.passed() {
         anyhow::bail!("chaos: {summary}");
     }

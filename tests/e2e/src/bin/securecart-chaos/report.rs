@@ -4,7 +4,7 @@ use std::collections::BTreeMap;
 use std::path::Path;
 use std::time::Duration;
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use serde_json::json;
 
 use crate::Args;
@@ -12,7 +12,7 @@ use securecart_e2e::Result;
 use securecart_e2e::faults::census::SAME_NAME_LOAD_BALANCER;
 
 /// More of a kind than an object should hold, or resources no object owns.
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Duplicate {
     pub object: String,
     pub kind: String,
@@ -32,7 +32,8 @@ impl Duplicate {
     }
 }
 
-#[derive(Clone, Debug, Default, Serialize)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default)]
 pub struct Trial {
     pub trial: usize,
     pub seed: u64,
@@ -45,11 +46,11 @@ pub struct Trial {
     /// "kind service:operation" -> count.
     pub faults_by_operation: BTreeMap<String, u64>,
     pub requests: u64,
-    pub resources_at_ready: BTreeMap<&'static str, usize>,
+    pub resources_at_ready: BTreeMap<String, usize>,
     pub duplicates: Vec<Duplicate>,
     pub seconds_to_delete: Option<f64>,
     pub delete_reason: Option<String>,
-    pub leaks: BTreeMap<&'static str, usize>,
+    pub leaks: BTreeMap<String, usize>,
     pub leaked_ids: Vec<String>,
     /// The objects that were the last to become Ready, and the last to go.
     pub last_ready: Vec<String>,
@@ -247,4 +248,25 @@ pub fn write(dir: &Path, args: &Args, trials: &[Trial], took: Duration) -> Resul
     }
     std::fs::write(dir.join("report.md"), md)?;
     Ok(summary)
+}
+
+/// The trials of every lane's report under `dir` (lane-*/report.json), in trial order, and the
+/// longest a lane took (they ran side by side).
+pub fn read_lanes(dir: &Path) -> Result<(Vec<Trial>, Duration)> {
+    let mut trials = Vec::new();
+    let mut took = Duration::ZERO;
+    for entry in std::fs::read_dir(dir)? {
+        let path = entry?.path();
+        if !path.file_name().is_some_and(|n| n.to_string_lossy().starts_with("lane-")) {
+            continue;
+        }
+        let text = std::fs::read_to_string(path.join("report.json"))
+            .map_err(|e| anyhow::anyhow!("{}: {e} (did the lane fail before writing its report?)", path.display()))?;
+        let value: serde_json::Value = serde_json::from_str(&text)?;
+        let lane: Vec<Trial> = serde_json::from_value(value["per_trial"].clone())?;
+        trials.extend(lane);
+        took = took.max(Duration::from_secs_f64(value["duration_seconds"].as_f64().unwrap_or_default()));
+    }
+    trials.sort_by_key(|t| t.trial);
+    Ok((trials, took))
 }
