@@ -51,7 +51,8 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
     let drift = r.was_ready() && leftovers.is_empty();
     let references = hub.registry.published_digest(&owner.namespace, &obj.references());
     let repair = drift && ctx.followed.get::<u64>(&owner.uid).is_none_or(|d| d == references);
-    let how = Observe { known: &known, search: !leftovers.is_empty() || legacy, drift };
+    let searching = !leftovers.is_empty() || legacy;
+    let how = Observe { known: &known, search: searching, drift };
     let mut observed = match obj.observe(&cx, &region, how).await {
         Ok(o) => o,
         Err(e) => return Err(r.aws_failed(e, false, None).await),
@@ -109,7 +110,10 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
             }
         }
         if !K::absorb(&mut observed, &planned.plan, &execution) {
-            let search = outcomes.values().any(|o| !matches!(o, Outcome::Confirmed | Outcome::NotCreated));
+            // A reconcile that had to search goes on searching: what only the search found (the
+            // duplicate kept when none was recorded) is not in `known`, and a read by ID would
+            // lose it and create it again.
+            let search = searching || outcomes.values().any(|o| !matches!(o, Outcome::Confirmed | Outcome::NotCreated));
             observed = match obj.observe(&cx, &region, Observe { known: &known, search, drift: false }).await {
                 Ok(o) => o,
                 Err(e) => return Err(r.aws_failed(e, false, None).await),
