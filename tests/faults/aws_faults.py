@@ -21,6 +21,8 @@ same order of calls per operation injects the same faults. Kinds:
   lost_response  - a mutating call is sent on and applied; then the client connection is closed
   hidden_*       - eventual consistency: IDs returned by creates are hidden from reads for N s
                    (recorded when the create's answer passes through, even if it is then lost)
+Not a fault: an EC2 create repeated with the ClientToken of an answered one gets the first answer
+(IdempotentParameterMismatch if its parameters differ), as from AWS; the emulator ignores tokens.
 
 Options (mitmdump --set): faults_config (JSON, see fault_state.CONFIG_KEYS), faults_control_port (the
 control endpoint, HTTP on 127.0.0.1; see tests/controlplane/faults.sh and docs/development.md).
@@ -131,6 +133,12 @@ class AwsFaults:
             s.count(d.fault, call)
             self.answer(flow, aws.fault_response(call, d.fault))
             return
+        replayed = s.replay(call)
+        if replayed is not None:
+            log.info("answering a repeated %s token as AWS does", call.operation)
+            self.answer(flow, replayed)
+            flow.metadata["lose"] = d.lose
+            return
         if not call.mutating and s.ec_applies(call):
             hidden = s.hidden_now()
             for resource_id in aws.named_ids(call):
@@ -149,10 +157,17 @@ class AwsFaults:
 
     def response(self, flow: http.HTTPFlow):
         call = flow.metadata.get("aws_call")
-        if call is None or flow.metadata.get("injected") or flow.response is None:
+        if call is None or flow.response is None:
+            return
+        if flow.metadata.get("injected"):
+            if flow.metadata.get("lose"):
+                self.state.count("lost_response", call)
+                flow.kill()
             return
         s = self.state
         ok = 200 <= flow.response.status_code < 300
+        if ok:
+            s.remember(call, (flow.response.status_code, flow.response.raw_content or b"", dict(flow.response.headers)))
         if ok and s.ec_applies(call):
             body = flow.response.raw_content or b""
             if call.mutating:

@@ -80,6 +80,9 @@ class State:
             self.hidden: dict[str, float] = {}
             self.faults: Counter = Counter()
             self.requests: Counter = Counter()
+            # EC2 ClientToken -> (the request's parameters, the first answer), per region and action.
+            self.tokens: dict[tuple[str, str, str], tuple[dict, tuple]] = {}
+            self.replays: Counter = Counter()
 
     # --- configuration ------------------------------------------------------------------------
     def configure(self, config: dict):
@@ -195,6 +198,40 @@ class State:
                 del self.hidden[k]
             return set(self.hidden)
 
+    # --- idempotency tokens ---------------------------------------------------------------------
+    # The emulator ignores EC2's ClientToken, so a create repeated after its answer was lost makes
+    # a second resource where AWS answers with the first. The proxy answers as AWS does: the first
+    # answer again for the same token and parameters, IdempotentParameterMismatch for others.
+    @staticmethod
+    def token_key(call: aws.Call) -> tuple[str, str, str] | None:
+        token = call.params.get("ClientToken", [""])[0]
+        if call.service.protocol != "ec2" or not call.mutating or not token:
+            return None
+        return (call.region, call.operation, token)
+
+    def replay(self, call: aws.Call):
+        """The answer AWS would give a repeat of an answered request, or None to send it on."""
+        key = self.token_key(call)
+        if key is None:
+            return None
+        with self.lock:
+            seen = self.tokens.get(key)
+            if seen is None:
+                return None
+            self.replays[f"{call.service.name}:{call.operation}"] += 1
+        params, answer = seen
+        if params != call.params:
+            return aws.error_response(
+                call, 400, "IdempotentParameterMismatch", "The client token you have provided is associated with a resource that is already deleted or has different parameters."
+            )
+        return answer
+
+    def remember(self, call: aws.Call, answer: tuple):
+        key = self.token_key(call)
+        if key is not None:
+            with self.lock:
+                self.tokens.setdefault(key, (call.params, answer))
+
     def counters(self) -> dict:
         with self.lock:
             by_kind: Counter = Counter()
@@ -211,9 +248,11 @@ class State:
                 "requests": requests,
                 "requests_total": sum(self.requests.values()),
                 "hidden_ids": len(self.hidden),
+                "client_token_replays": dict(self.replays),
             }
 
     def clear_counters(self):
         with self.lock:
             self.faults.clear()
             self.requests.clear()
+            self.replays.clear()
