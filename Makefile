@@ -104,6 +104,7 @@ LANES ?= 1
 chaos: deps
 	CHAOS_LANES=$(LANES) tests/run-chaos.sh --trials $(T) --kills $(K) --fail-rate $(FAIL) --lost-rate $(LOST) --ec-seconds $(EC)
 
-# Two trials, two kills each, with assertions: every trial converges, no duplicate, no leak.
+# Two trials, two kills each, side by side, with assertions: every trial converges, no
+# duplicate, no leak.
 chaos-short: deps
-	tests/run-chaos.sh --trials 2 --kills 2 --report-dir target/chaos-short --assert
+	CHAOS_LANES=2 tests/run-chaos.sh --trials 2 --kills 2 --report-dir target/chaos-short --assert
