@@ -33,7 +33,7 @@ pub mod vpc_peering;
 pub mod vpc_tier;
 pub mod wafv2;
 
-pub use context::{Context, InUse};
+pub use context::{Choices, Context, InUse};
 pub use owner::{Known, Owner, Tags};
 pub use plan::{Location, Plan, Ref};
 pub use step::{Output, Step};

@@ -4,6 +4,8 @@ use std::collections::BTreeMap;
 
 use securecart_api::tags;
 
+use crate::context::Context;
+
 pub type Tags = BTreeMap<String, String>;
 
 /// The Kubernetes object that owns a set of AWS resources.
@@ -75,15 +77,17 @@ pub(crate) struct Rank<'a> {
     pub created: Option<&'a str>,
 }
 
+/// Notes each kept one with `cx`, for the engine to name in the status.
 pub(crate) fn match_ranked<'a, T>(
     items: &'a [T],
-    owner: &Owner,
+    cx: &Context,
     tags: impl Fn(&T) -> &Tags,
     id: impl Fn(&T) -> &str,
     wanted: impl Fn(&str, &T) -> bool,
     rank: impl Fn(&'a T) -> Rank<'a>,
 ) -> Matched<'a, T> {
-    let mut owned: Vec<(&T, Rank<'a>)> = items.iter().filter(|i| owner.owns(tags(i))).map(|i| (i, rank(i))).collect();
+    let mut owned: Vec<(&T, Rank<'a>)> =
+        items.iter().filter(|i| cx.owner.owns(tags(i))).map(|i| (i, rank(i))).collect();
     owned.sort_by(|(a, ra), (b, rb)| {
         rb.named
             .cmp(&ra.named)
@@ -101,12 +105,27 @@ pub(crate) fn match_ranked<'a, T>(
     for (item, _) in owned {
         match component(tags(item)) {
             Some(c) if wanted(c, item) && !kept.contains_key(c) => {
+                cx.chose(c, id(item));
                 kept.insert(c.to_string(), item);
             }
             _ => unwanted.push(item),
         }
     }
     Matched { kept, unwanted }
+}
+
+/// Of the resources found for `component`, the one `known` names when it is among them (the
+/// status-named one, or the planner's pick among duplicates), else the first: what a status
+/// publishes is the one kept.
+pub fn kept_or_first<'a, T>(
+    candidates: impl IntoIterator<Item = &'a T>,
+    known: &Known,
+    component: &str,
+    id: impl Fn(&T) -> &str,
+) -> Option<&'a T> {
+    let all: Vec<&T> = candidates.into_iter().collect();
+    let named = known.get(component);
+    all.iter().find(|c| named.is_some_and(|k| k == id(c))).or(all.first()).copied()
 }
 
 /// The keys of `tags`, comma-separated, for a step's one-line summary.
@@ -152,14 +171,17 @@ mod tests {
     }
 
     fn kept_id(things: &[Thing], known: &Known) -> String {
+        let (owner, in_use, chosen) = (owner(), crate::InUse::new(), crate::Choices::default());
+        let cx = Context { owner: &owner, known, in_use: &in_use, chosen: Some(&chosen) };
         let m = match_ranked(
             things,
-            &owner(),
+            &cx,
             |t| &t.tags,
             |t| &t.id,
             |c, _| c == "vpc",
             |t| Rank { named: known.get("vpc") == Some(&t.id), dependents: 0, created: t.created.as_deref() },
         );
+        assert_eq!(chosen.take().get("vpc"), Some(&m.kept["vpc"].id), "the engine learns the pick");
         m.kept["vpc"].id.clone()
     }
 

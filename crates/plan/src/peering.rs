@@ -251,7 +251,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
     let live: Vec<Connection> = observed.connections.iter().filter(|c| c.is_live()).cloned().collect();
     let matched = match_ranked(
         &live,
-        owner,
+        cx,
         |c| &c.tags,
         |c| &c.id,
         |comp, c| {

@@ -339,7 +339,7 @@ pub fn plan(
     let c = components::HEALTH_CHECK;
     let hcs = match_ranked(
         &mine,
-        owner,
+        cx,
         |h| &h.tags,
         |h| &h.id,
         |comp, h| {

@@ -172,7 +172,7 @@ pub fn plan(desired: Option<&DesiredGroup>, cx: &Context, groups: &[SecurityGrou
     let owner = cx.owner;
     let matched = match_ranked(
         groups,
-        owner,
+        cx,
         |g| &g.tags,
         |g| &g.id,
         |c, g| desired.is_some_and(|d| c == d.component && g.vpc_id == d.vpc_id),

@@ -14,7 +14,7 @@ use serde::Serialize;
 
 use crate::context::Context;
 use crate::direct_connect;
-use crate::owner::{Owner, component};
+use crate::owner::{Owner, component, kept_or_first};
 use crate::plan::{Location, Plan, Ref};
 use crate::step::Step;
 use crate::transit::{self, DesiredDirectConnect, DesiredPeering, DesiredVpn, components};
@@ -244,15 +244,28 @@ pub fn desired(spec: &TransitGatewaySpec, owner: &Owner, facts: &Facts) -> Resul
 }
 
 /// The hub's transit gateway, once it exists.
-fn hub<'a>(owner: &Owner, observed: &'a Observed) -> Option<&'a transit::TransitGateway> {
-    let mut gateways: Vec<&transit::TransitGateway> = observed
-        .hub
+/// The hub's transit gateway: the one `known` names, else the one the planner keeps of
+/// duplicates none names (the one with route tables, then the oldest, then the lowest ID).
+fn hub<'a>(owner: &Owner, observed: &'a Observed, known: &Known) -> Option<&'a transit::TransitGateway> {
+    let o = &observed.hub;
+    let tables_on = |id: &str| {
+        o.route_tables.iter().filter(|t| t.transit_gateway_id == id && owner.owns(&t.tags) && t.is_live()).count()
+    };
+    let mut gateways: Vec<&transit::TransitGateway> = o
         .transit_gateways
         .iter()
         .filter(|g| owner.owns(&g.tags) && g.is_live() && component(&g.tags) == Some(components::TRANSIT_GATEWAY))
         .collect();
-    gateways.sort_by(|a, b| a.created.cmp(&b.created).then(a.id.cmp(&b.id)));
-    gateways.first().copied()
+    gateways.sort_by(|a, b| {
+        let age = match (&a.created, &b.created) {
+            (Some(x), Some(y)) => x.cmp(y),
+            (Some(_), None) => std::cmp::Ordering::Less,
+            (None, Some(_)) => std::cmp::Ordering::Greater,
+            (None, None) => std::cmp::Ordering::Equal,
+        };
+        tables_on(&b.id).cmp(&tables_on(&a.id)).then(age).then(a.id.cmp(&b.id))
+    });
+    kept_or_first(gateways, known, components::TRANSIT_GATEWAY, |g| &g.id)
 }
 
 /// Every step from `observed` to `desired`; with None, the teardown.
@@ -261,7 +274,7 @@ pub fn plan(desired: Option<&transit::Desired>, cx: &Context, observed: &Observe
     let owned: Vec<String> =
         observed.hub.transit_gateways.iter().filter(|g| cx.owner.owns(&g.tags)).map(|g| g.id.clone()).collect();
     // Associations wait for the hub to be available, as everything on it does.
-    let hub = hub(cx.owner, observed).filter(|g| g.state == "available").map(|g| Ref::Id(g.id.clone()));
+    let hub = hub(cx.owner, observed, cx.known).filter(|g| g.state == "available").map(|g| Ref::Id(g.id.clone()));
     let wanted = desired.map(|d| d.direct_connect.as_slice()).unwrap_or_default();
     plan.extend(direct_connect::plan(wanted, hub.as_ref(), &owned, &observed.direct_connect).map(Step::DirectConnect));
     plan
@@ -284,7 +297,7 @@ pub fn inventory(spec: &TransitGatewaySpec, owner: &Owner, observed: &Observed) 
         .filter(|(tags, _)| owner.owns(tags))
         .filter_map(|(tags, id)| Some((component(tags)?.to_string(), id.clone())))
         .collect();
-    if let Some(g) = hub(owner, observed) {
+    if let Some(g) = hub(owner, observed, &Known::new()) {
         for d in &spec.direct_connect_gateways {
             let a = observed.direct_connect.iter().find(|a| {
                 a.gateway_id == d.direct_connect_gateway_id && a.associated_gateway_id == g.id && a.is_live()
@@ -310,10 +323,14 @@ pub fn status(
     desired: &transit::Desired,
     owner: &Owner,
     observed: &Observed,
+    kept: &Known,
 ) -> TransitGatewayStatus {
     let o = &observed.hub;
-    let g = hub(owner, observed);
-    let known: Known = inventory(spec, owner, observed).into_iter().collect();
+    let g = hub(owner, observed, kept);
+    // Of duplicates found, the one kept (`kept` may also hold IDs no longer found).
+    let found = inventory(spec, owner, observed);
+    let mut known: Known = found.iter().cloned().collect();
+    known.extend(found.into_iter().filter(|(c, id)| kept.get(c) == Some(id)));
     let route_tables = spec
         .route_tables
         .iter()

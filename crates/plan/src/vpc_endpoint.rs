@@ -260,7 +260,7 @@ fn matched<'a>(desired: Option<&DesiredEndpoint>, cx: &Context, endpoints: &'a [
     let live: Vec<&Endpoint> = endpoints.iter().filter(|e| e.is_live()).collect();
     let m = match_ranked(
         &live,
-        cx.owner,
+        cx,
         |e| &e.tags,
         |e| &e.id,
         |c, e| desired.is_some_and(|d| c == d.component && d.matches(e)),

@@ -16,7 +16,7 @@ use crate::network::{
     DefaultRoute, Desired, DesiredFlowLog, DesiredNat, DesiredRouteTable, DesiredSubnet, FlowLogTarget, Observed,
     Subnet, components,
 };
-use crate::owner::{Owner, component};
+use crate::owner::{Known, Owner, Tags, component, kept_or_first};
 use crate::plan::Plan;
 use crate::step::Step;
 use crate::transit::{DesiredVpcAttachment, attachment};
@@ -520,17 +520,15 @@ pub fn desired_with_hub(
 // ---------------------------------------------------------------------------------------------
 // Status: the IDs of what exists, as observed. Conditions are added by the caller.
 
-pub fn status(desired: &Desired, observed: &Observed) -> VpcTierStatus {
+pub fn status(desired: &Desired, observed: &Observed, known: &Known) -> VpcTierStatus {
     let owner = &desired.owner;
-    let find = |c: &str| -> Option<String> {
-        observed.vpcs.iter().find(|v| owner.owns(&v.tags) && component(&v.tags) == Some(c)).map(|v| v.id.clone())
-    };
-    let vpc_id = find(components::VPC);
+    let is = |tags: &Tags, c: &str| owner.owns(tags) && component(tags) == Some(c);
+    let vpc_id =
+        kept_or_first(observed.vpcs.iter().filter(|v| is(&v.tags, components::VPC)), known, components::VPC, |v| &v.id)
+            .map(|v| v.id.clone());
     let owned_subnet = |c: &str| {
-        observed
-            .subnets
-            .iter()
-            .find(|s| owner.owns(&s.tags) && component(&s.tags) == Some(c) && Some(&s.vpc_id) == vpc_id.as_ref())
+        let candidates = observed.subnets.iter().filter(|s| is(&s.tags, c) && Some(&s.vpc_id) == vpc_id.as_ref());
+        kept_or_first(candidates, known, c, |s| &s.id)
     };
     let table_of = |subnet_id: &str| {
         observed
@@ -559,10 +557,8 @@ pub fn status(desired: &Desired, observed: &Observed) -> VpcTierStatus {
         .nat_gateways
         .iter()
         .filter_map(|d| {
-            let n = observed
-                .nat_gateways
-                .iter()
-                .find(|n| owner.owns(&n.tags) && n.is_live() && component(&n.tags) == Some(d.component.as_str()))?;
+            let candidates = observed.nat_gateways.iter().filter(|n| n.is_live() && is(&n.tags, &d.component));
+            let n = kept_or_first(candidates, known, &d.component, |n| &n.id)?;
             Some(NatGatewayStatus {
                 zone: d.zone.clone(),
                 nat_gateway_id: n.id.clone(),
@@ -573,23 +569,26 @@ pub fn status(desired: &Desired, observed: &Observed) -> VpcTierStatus {
         })
         .collect();
     VpcTierStatus {
-        vpc_id,
-        internet_gateway_id: observed
-            .internet_gateways
-            .iter()
-            .find(|g| owner.owns(&g.tags) && component(&g.tags) == Some(components::INTERNET_GATEWAY))
-            .map(|g| g.id.clone()),
+        vpc_id: vpc_id.clone(),
+        internet_gateway_id: kept_or_first(
+            observed.internet_gateways.iter().filter(|g| is(&g.tags, components::INTERNET_GATEWAY)),
+            known,
+            components::INTERNET_GATEWAY,
+            |g| &g.id,
+        )
+        .map(|g| g.id.clone()),
         zones: desired.zones.clone(),
         subnets,
         nat_gateways,
-        flow_log_id: observed
-            .flow_logs
-            .iter()
-            .find(|f| owner.owns(&f.tags) && component(&f.tags) == Some(components::FLOW_LOG))
-            .map(|f| f.id.clone()),
+        flow_log_id: kept_or_first(
+            observed.flow_logs.iter().filter(|f| is(&f.tags, components::FLOW_LOG)),
+            known,
+            components::FLOW_LOG,
+            |f| &f.id,
+        )
+        .map(|f| f.id.clone()),
         transit_gateway_attachment: desired.transit.as_ref().and_then(|t| {
-            let vpc_id = observed.vpcs.iter().find(|v| owner.owns(&v.tags)).map(|v| v.id.as_str());
-            let a = attachment::kept(t, owner, vpc_id, &observed.transit_attachments)?;
+            let a = attachment::kept(t, owner, vpc_id.as_deref(), &observed.transit_attachments)?;
             Some(TransitGatewayAttachmentStatus {
                 attachment_id: a.id.clone(),
                 transit_gateway_id: a.transit_gateway_id.clone(),

@@ -262,7 +262,7 @@ pub fn plan_acl(desired: Option<&Desired>, cx: &Context, observed: &Observed) ->
     let owned = |d: &Desired| matches!(d.acl, DesiredAcl::Owned { .. });
     let acls = match_ranked(
         &observed.web_acls,
-        owner,
+        cx,
         |a| &a.tags,
         |a| &a.arn,
         |c, a| c == components::WEB_ACL && desired.is_some_and(|d| owned(d) && a.scope == d.scope),
@@ -402,7 +402,7 @@ mod tests {
     #[test]
     fn a_cloudfront_acl_is_made_in_its_scope_and_attached_by_the_distribution_not_here() {
         let (known, in_use, owner) = (Known::new(), InUse::new(), owner());
-        let cx = Context { owner: &owner, known: &known, in_use: &in_use };
+        let cx = Context { owner: &owner, known: &known, in_use: &in_use, chosen: None };
         let (plan, acl) = plan_acl(Some(&owned(Scope::CloudFront)), &cx, &Observed::default());
         assert!(matches!(plan.steps.as_slice(), [Step::CreateWebAcl { scope: Scope::CloudFront, .. }]));
         assert_eq!(plan.steps[0].scope(), Scope::CloudFront, "run through us-east-1");
@@ -426,7 +426,7 @@ mod tests {
     #[test]
     fn a_regional_association_waits_for_an_active_resource() {
         let (known, in_use, owner) = (Known::new(), InUse::new(), owner());
-        let cx = Context { owner: &owner, known: &known, in_use: &in_use };
+        let cx = Context { owner: &owner, known: &known, in_use: &in_use, chosen: None };
         let acl = Ref::Id("arn:acl".into());
         let lb = |active| Attachment::Regional { resource_arn: "arn:lb", name: "lb", state: "provisioning", active };
         let waiting = plan_associations(&cx, Some(&acl), Some(lb(false)), &["arn:lb"], &Observed::default());

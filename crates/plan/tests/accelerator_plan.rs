@@ -34,7 +34,7 @@ static NOTHING_KNOWN: Known = Known::new();
 static NOT_IN_USE: InUse = InUse::new();
 
 fn cx(owner: &Owner) -> Context<'_> {
-    Context { owner, known: &NOTHING_KNOWN, in_use: &NOT_IN_USE }
+    Context { owner, known: &NOTHING_KNOWN, in_use: &NOT_IN_USE, chosen: None }
 }
 
 /// The example.
@@ -639,7 +639,7 @@ fn duplicates_keep_the_one_the_status_names() {
     let (d, mut sim, arns) = duplicates();
     let known = Known::from([(components::ACCELERATOR.to_string(), arns[1].clone())]);
     let owner = owner();
-    let cx = Context { owner: &owner, known: &known, in_use: &NOT_IN_USE };
+    let cx = Context { owner: &owner, known: &known, in_use: &NOT_IN_USE, chosen: None };
     let planned = plan_as(Some(&d), &cx, &mut sim);
     assert_eq!(planned.accelerator, Some(Ref::Id(arns[1].clone())));
     converge_with(Some(&d), &cx, &mut sim);

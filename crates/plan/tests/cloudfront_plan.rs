@@ -71,7 +71,7 @@ fn plan_with(
     web_acl: Option<&Ref>,
 ) -> Planned {
     let (owner, in_use) = (owner(), InUse::new());
-    let cx = Context { owner: &owner, known, in_use: &in_use };
+    let cx = Context { owner: &owner, known, in_use: &in_use, chosen: None };
     cloudfront::plan(desired, &cx, observed, web_acl)
 }
 

@@ -67,7 +67,7 @@ static NOTHING_KNOWN: Known = Known::new();
 static NOT_IN_USE: InUse = InUse::new();
 
 fn cx(owner: &Owner) -> Context<'_> {
-    Context { owner, known: &NOTHING_KNOWN, in_use: &NOT_IN_USE }
+    Context { owner, known: &NOTHING_KNOWN, in_use: &NOT_IN_USE, chosen: None }
 }
 
 fn actions(plan: &Plan<Step>) -> Vec<&'static str> {

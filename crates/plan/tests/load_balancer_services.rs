@@ -146,7 +146,7 @@ fn of_two_load_balancers_alike_the_one_the_status_names_is_kept() {
     let known = Known::from([("lb".to_string(), first)]);
     let in_use = InUse::new();
     let owner = owner();
-    let cx = Context { owner: &owner, known: &known, in_use: &in_use };
+    let cx = Context { owner: &owner, known: &known, in_use: &in_use, chosen: None };
     let plan = lbp::plan(Some(&desired_for(&s, &owner)), &cx, &sim.observe()).plan;
     let deletes: Vec<String> = plan
         .steps

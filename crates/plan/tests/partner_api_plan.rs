@@ -95,7 +95,7 @@ impl Sim {
         }
         let desired = spec.map(|s| partner_api::desired(s, who, &backend(lb)).expect("valid"));
         let in_use = InUse::new();
-        let cx = Context { owner: who, known: &self.known, in_use: &in_use };
+        let cx = Context { owner: who, known: &self.known, in_use: &in_use, chosen: None };
         partner_api::plan(desired.as_ref(), &cx, &observed, REGION)
     }
 

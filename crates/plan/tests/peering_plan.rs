@@ -241,7 +241,7 @@ impl World {
             self.known.entry("pcx".into()).or_insert(c.id.clone());
         }
         let in_use = InUse::new();
-        let cx = Context { owner: &owner(), known: &self.known, in_use: &in_use };
+        let cx = Context { owner: &owner(), known: &self.known, in_use: &in_use, chosen: None };
         peering::plan(wanted.then_some(&self.desired), &cx, &observed)
     }
 

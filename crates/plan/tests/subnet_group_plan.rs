@@ -96,7 +96,7 @@ impl World {
         let zones: Vec<String> = zones().iter().take(self.zone_count).map(|z| z.name.clone()).collect();
         let desired = spec.map(|s| vpc_tier::desired(s, who, zones, &observed).expect("valid"));
         let in_use = InUse::new();
-        let cx = Context { owner: who, known: &self.known, in_use: &in_use };
+        let cx = Context { owner: who, known: &self.known, in_use: &in_use, chosen: None };
         vpc_tier::plan(desired.as_ref(), &cx, &observed, None)
     }
 
@@ -331,7 +331,7 @@ fn groups_are_created_over_the_tier_in_every_zone_after_its_subnets() {
     let desired =
         vpc_tier::desired(&s, &owner(), vec!["us-east-1a".into(), "us-east-1b".into(), "us-east-1c".into()], &observed)
             .expect("valid");
-    let status = vpc_tier::status(&desired, &observed);
+    let status = vpc_tier::status(&desired, &observed, &Known::new());
     let names: Vec<(&str, &str)> =
         status.subnet_groups.iter().map(|g| (g.name.as_str(), g.group_name.as_str())).collect();
     assert_eq!(names, [("orders", ORDERS), ("carts", CARTS)]);

@@ -13,7 +13,7 @@ use securecart_plan::direct_connect::Association;
 use securecart_plan::plan::PlanStep;
 use securecart_plan::transit::{Link, Route, VpcAttachment};
 use securecart_plan::transit_gateway::{self, Facts, Observed, Peer};
-use securecart_plan::{Context, InUse, Known, Location, Owner, Plan, Step, Tags};
+use securecart_plan::{Choices, Context, InUse, Known, Location, Owner, Plan, Step, Tags};
 use serde_json::{Value, json};
 use transit_sim::{HOME, TransitSim};
 
@@ -102,7 +102,7 @@ impl World {
         }
         let owner = owner();
         let desired = transit_gateway::desired(&self.spec, &owner, &self.facts).expect("valid");
-        let cx = Context { owner: &owner, known: &self.known, in_use: &self.in_use };
+        let cx = Context { owner: &owner, known: &self.known, in_use: &self.in_use, chosen: None };
         transit_gateway::plan(wanted.then_some(&desired), &cx, &observed)
     }
 
@@ -221,6 +221,7 @@ fn a_hub_converges_waiting_for_what_aws_brings_up_over_minutes() {
         &transit_gateway::desired(&w.spec, &owner(), &w.facts).unwrap(),
         &owner(),
         &w.observed(),
+        &Known::new(),
     );
     assert_eq!(status.route_tables.len(), 2);
     assert_eq!(status.peerings[0].state, "available");
@@ -296,7 +297,7 @@ fn of_duplicate_transit_gateways_the_named_one_then_the_oldest_is_kept() {
     // Nothing recorded: the oldest wins.
     let desired = transit_gateway::desired(&w.spec, &owner(), &w.facts).unwrap();
     let nothing = Known::new();
-    let cx = Context { owner: &owner(), known: &nothing, in_use: &w.in_use };
+    let cx = Context { owner: &owner(), known: &nothing, in_use: &w.in_use, chosen: None };
     let plan = transit_gateway::plan(Some(&desired), &cx, &w.observed());
     assert!(plan.steps.iter().any(|s| s.to_string() == "delete transit gateway tgw-0young"), "{}", plan.render());
     let mut named = World::new(TransitSim::new());
@@ -306,6 +307,48 @@ fn of_duplicate_transit_gateways_the_named_one_then_the_oldest_is_kept() {
     named.known.insert("tgw".into(), "tgw-0young".into());
     let plan = named.plan(true);
     assert!(plan.steps.iter().any(|s| s.to_string() == "delete transit gateway tgw-0old"), "{}", plan.render());
+}
+
+#[test]
+fn the_transit_gateway_the_planner_keeps_is_the_one_the_status_publishes() {
+    // A lost CreateTransitGateway made the older twin; the younger one got the route table.
+    let mut w = World::new(TransitSim::new());
+    w.spec = spec(json!({"region": HOME, "routeTables": [{"name": "prod"}]}));
+    w.facts.peers.clear();
+    let tags = owner().tags("tgw", &Tags::new());
+    for (id, created) in [("tgw-0old", "2026-12-01T00:00:01Z"), ("tgw-0young", "2026-12-01T00:00:09Z")] {
+        let gateway = securecart_plan::transit::TransitGateway {
+            id: id.into(),
+            state: "available".into(),
+            amazon_side_asn: Some(64512),
+            created: Some(created.into()),
+            tags: tags.clone(),
+        };
+        w.sim.gateways.push((HOME.into(), gateway));
+    }
+    let table = securecart_plan::transit::RouteTable {
+        id: "tgw-rtb-0prod".into(),
+        transit_gateway_id: "tgw-0young".into(),
+        state: "available".into(),
+        created: Some("2026-12-01T00:00:10Z".into()),
+        tags: owner().tags("tgw-rtb/prod", &Tags::new()),
+        associations: Vec::new(),
+        propagations: Vec::new(),
+        routes: Vec::new(),
+    };
+    w.sim.tables.push((HOME.into(), table));
+    let desired = transit_gateway::desired(&w.spec, &owner(), &w.facts).unwrap();
+    let (nothing, chosen) = (Known::new(), Choices::default());
+    let cx = Context { owner: &owner(), known: &nothing, in_use: &w.in_use, chosen: Some(&chosen) };
+    let plan = transit_gateway::plan(Some(&desired), &cx, &w.observed());
+    assert!(plan.steps.iter().any(|s| s.to_string() == "delete transit gateway tgw-0old"), "{}", plan.render());
+    let kept = chosen.take();
+    assert_eq!(kept.get("tgw").map(String::as_str), Some("tgw-0young"), "the engine learns the pick");
+    // What VpcTiers attach to: the kept hub, with or without the planner's word.
+    for known in [kept, Known::new()] {
+        let status = transit_gateway::status(&w.spec, &desired, &owner(), &w.observed(), &known);
+        assert_eq!(status.transit_gateway_id.as_deref(), Some("tgw-0young"));
+    }
 }
 
 #[test]

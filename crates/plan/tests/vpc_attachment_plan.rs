@@ -89,7 +89,7 @@ impl World {
         let hub = spec.and_then(|s| s.transit_gateway.as_ref()).map(|_| &self.view);
         let desired = spec.map(|s| vpc_tier::desired_with_hub(s, &owner(), zones, hub, &observed).expect("valid"));
         let in_use = InUse::new();
-        let cx = Context { owner: &owner(), known: &self.known, in_use: &in_use };
+        let cx = Context { owner: &owner(), known: &self.known, in_use: &in_use, chosen: None };
         vpc_tier::plan(desired.as_ref(), &cx, &observed, Some(&self.view.transit_gateway_id))
     }
 
@@ -229,6 +229,7 @@ fn attached_once_its_subnets_exist_then_associated_propagated_and_routed_once_av
         )
         .unwrap(),
         &w.observed(),
+        &Known::new(),
     );
     let att = status.transit_gateway_attachment.unwrap();
     assert_eq!(
@@ -251,8 +252,12 @@ fn a_new_vpc_tier_attaches_in_its_first_plan_after_its_subnets() {
     )
     .unwrap();
     let (known, in_use) = (Known::new(), InUse::new());
-    let plan =
-        vpc_tier::plan(Some(&desired), &Context { owner: &owner(), known: &known, in_use: &in_use }, &observed, None);
+    let plan = vpc_tier::plan(
+        Some(&desired),
+        &Context { owner: &owner(), known: &known, in_use: &in_use, chosen: None },
+        &observed,
+        None,
+    );
     let deps = plan.dependencies();
     let attach = plan
         .steps

@@ -9,7 +9,7 @@ use securecart_api::{VpcTierSpec, tags::COMPONENT};
 use securecart_plan::network::{self, Desired, Observed, RouteTable, Step, Subnet};
 use securecart_plan::plan::PlanStep;
 use securecart_plan::vpc_tier::{self, Zone};
-use securecart_plan::{Context, InUse, Known, Owner, Plan, Ref, Tags};
+use securecart_plan::{Choices, Context, InUse, Known, Owner, Plan, Ref, Tags};
 use serde_json::{Value, json};
 use sim::Sim;
 
@@ -65,7 +65,7 @@ fn desired_for(spec: &VpcTierSpec, who: &Owner, observed: &Observed) -> Desired 
 /// Plans with what the status would name and what users hold.
 fn plan_with(spec: Option<&VpcTierSpec>, who: &Owner, sim: &Sim, known: &Known, in_use: &InUse) -> Plan<Step> {
     let desired = spec.map(|s| desired_for(s, who, &sim.observed));
-    network::plan(desired.as_ref(), &Context { owner: who, known, in_use }, &sim.observed)
+    network::plan(desired.as_ref(), &Context { owner: who, known, in_use, chosen: None }, &sim.observed)
 }
 
 fn plan_as(spec: Option<&VpcTierSpec>, who: &Owner, sim: &Sim) -> Plan<Step> {
@@ -490,6 +490,28 @@ fn duplicates_keep_the_one_the_status_names_then_the_one_in_use_with_random_ids(
     let plan = plan_with(Some(&s), &owner(), &fresh, &known, &InUse::new());
     assert!(plan.steps.contains(&Step::DeleteVpc { id: ids[0].clone() }), "{}", plan.render());
     assert!(ids_in(&plan).contains(&named), "everything is built in the named VPC");
+}
+
+#[test]
+fn the_vpc_the_planner_keeps_is_the_one_the_engine_learns_and_the_status_publishes() {
+    let s = spec(example());
+    let mut sim = Sim::with_random_ids();
+    converge(Some(&s), &mut sim, 3);
+    let kept_vpc = id_of(&sim.observed, "vpc");
+    let create =
+        plan_for(Some(&s), &Sim::new()).steps.into_iter().find(|st| matches!(st, Step::CreateVpc { .. })).unwrap();
+    sim.apply(&Plan { steps: vec![create], ..Plan::default() }).unwrap();
+    // The empty twin found first, as a Describe listing the older one first returns it; the
+    // status names neither (a crash before it recorded the VPC).
+    sim.observed.vpcs.sort_by_key(|v| v.id == kept_vpc);
+    let (who, d, chosen) = (owner(), desired_for(&s, &owner(), &sim.observed), Choices::default());
+    let cx = Context { owner: &who, known: &Known::new(), in_use: &InUse::new(), chosen: Some(&chosen) };
+    network::plan(Some(&d), &cx, &sim.observed);
+    let known = chosen.take();
+    assert_eq!(known.get("vpc"), Some(&kept_vpc), "the planner says which VPC it kept: the one with subnets");
+    let status = vpc_tier::status(&d, &sim.observed, &known);
+    assert_eq!(status.vpc_id.as_ref(), Some(&kept_vpc), "others build in the VPC the subnets are in");
+    assert!(status.subnets.iter().all(|s| s.subnet_id.is_some()), "{:?}", status.subnets);
 }
 
 #[test]
@@ -1045,7 +1067,7 @@ fn zones_once_resolved_are_pinned_and_an_impaired_zone_removes_nothing() {
     let desired = vpc_tier::desired(&s, &owner(), zones, &sim.observed).unwrap();
     let plan = network::plan(
         Some(&desired),
-        &Context { owner: &owner(), known: &Known::new(), in_use: &InUse::new() },
+        &Context { owner: &owner(), known: &Known::new(), in_use: &InUse::new(), chosen: None },
         &sim.observed,
     );
     assert!(plan.in_sync(), "{}", plan.render());
@@ -1101,7 +1123,7 @@ fn status_reports_the_observed_ids() {
     let (s, sim) = converged_example();
     let o = &sim.observed;
     let d = desired_for(&s, &owner(), o);
-    let st = vpc_tier::status(&d, o);
+    let st = vpc_tier::status(&d, o, &Known::new());
     assert_eq!(st.vpc_id.as_deref(), Some("vpc-1"));
     assert_eq!(st.internet_gateway_id, Some(id_of(o, "igw")));
     assert_eq!(st.zones, ZONES);
@@ -1126,7 +1148,7 @@ fn status_reports_the_observed_ids() {
     assert_eq!(st.flow_log_id, None);
 
     // Before anything exists: desired CIDRs, no IDs.
-    let empty = vpc_tier::status(&desired_for(&s, &owner(), &Observed::default()), &Observed::default());
+    let empty = vpc_tier::status(&desired_for(&s, &owner(), &Observed::default()), &Observed::default(), &Known::new());
     assert_eq!((empty.vpc_id, empty.nat_gateways.len()), (None, 0));
     assert!(empty.subnets.iter().all(|s| s.subnet_id.is_none() && !s.cidr_block.is_empty()));
 }

@@ -246,7 +246,7 @@ async fn observe_reads_the_distribution_its_tags_and_the_access_control_and_the_
 
     // What AWS answered is what the planner asks for: nothing to do.
     let (o, known, in_use) = (owner(), Known::new(), InUse::new());
-    let cx = Context { owner: &o, known: &known, in_use: &in_use };
+    let cx = Context { owner: &o, known: &known, in_use: &in_use, chosen: None };
     let planned = cloudfront::plan(Some(&desired()), &cx, &observed, Some(&Ref::Id(ACL.into())));
     assert!(planned.plan.in_sync(), "{}", planned.plan.render());
 }

@@ -14,7 +14,7 @@ use securecart_api::{CommonStatus, CreateIntent};
 use securecart_plan::conditions::{Readiness, Report, Sync};
 use securecart_plan::intent::{self, Outcome};
 use securecart_plan::plan::PlanStep;
-use securecart_plan::{Context as PlanContext, InUse, Known};
+use securecart_plan::{Choices, Context as PlanContext, InUse, Known};
 
 use super::report::Reporter;
 use super::{Cx, Hub, Kind, MAX_PASSES, Observe, Unresolved, is_paused};
@@ -51,7 +51,9 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
     let drift = r.was_ready() && leftovers.is_empty();
     let references = hub.registry.published_digest(&owner.namespace, &obj.references());
     let repair = drift && ctx.followed.get::<u64>(&owner.uid).is_none_or(|d| d == references);
-    let searching = !leftovers.is_empty() || legacy;
+    // A duplicate the status lists is searched for until it is gone: a read by the kept IDs
+    // would not see it, and it would stay.
+    let searching = !leftovers.is_empty() || legacy || r.lists_duplicates();
     let how = Observe { known: &known, search: searching, drift };
     let mut observed = match obj.observe(&cx, &region, how).await {
         Ok(o) => o,
@@ -71,8 +73,11 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
             Err(invalid) => return r.invalid(invalid).await,
         };
         remember(&mut known, obj.inventory(&owner, &observed));
-        let pcx = PlanContext { owner: &owner, known: &known, in_use: &in_use };
+        let chosen = Choices::default();
+        let pcx = PlanContext { owner: &owner, known: &known, in_use: &in_use, chosen: Some(&chosen) };
         let planned = obj.plan(Some(&desired), &pcx, &observed);
+        // The planner's pick among duplicates the status does not name becomes the named one.
+        known.extend(chosen.take());
         // While a create's outcome is unknown and AWS may not show it yet, nothing is created;
         // a create answered after a retry holds back only another create of its component.
         let creating: Vec<&str> = planned.plan.steps.iter().filter_map(|s| s.creates()).collect();
@@ -93,7 +98,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
         let (recorded, tokens) = intent::prepare(&intents, &owner.uid, &creates, &now);
         if !creates.is_empty() || pass == 1 {
             // Durable before the first call: the region, the zones, and what is about to be made.
-            let fields = obj.status_fields(&facts, &desired, &observed, &r.conditions(), &now);
+            let fields = obj.status_fields(&facts, &desired, &observed, &known, &r.conditions(), &now);
             let message = format!("applying {} changes", planned.plan.steps.len());
             let inventory = known_first(obj.inventory(&owner, &observed), &known);
             r.write(&Report::progressing(message), Some(fields), Some(inventory), Some(recorded.clone())).await?;
@@ -120,7 +125,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
             };
         }
         if let Some(error) = execution.error().cloned() {
-            let fields = obj.status_fields(&facts, &desired, &observed, &r.conditions(), &intent::now());
+            let fields = obj.status_fields(&facts, &desired, &observed, &known, &r.conditions(), &intent::now());
             let inventory = known_first(obj.inventory(&owner, &observed), &known);
             if error.code == "DependencyViolation" {
                 // Something still uses what is being removed (a load balancer's interfaces in a
@@ -137,7 +142,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
     };
 
     let now = intent::now();
-    let fields = obj.status_fields(&facts, &desired, &observed, &r.conditions(), &now);
+    let fields = obj.status_fields(&facts, &desired, &observed, &known, &r.conditions(), &now);
     let inventory = known_first(obj.inventory(&owner, &observed), &known);
     let pending = plan.steps.len();
     let readiness = if !intents.is_empty() {

@@ -193,11 +193,14 @@ pub trait Kind: Managed {
     }
 
     /// The kind's own status fields (the engine adds conditions, inventory and intents).
+    /// `known` is the ID each component keeps: the status-named one, else the planner's pick
+    /// among duplicates; what the status publishes for others to use is that one.
     fn status_fields(
         &self,
         facts: &Self::Facts,
         desired: &Self::Desired,
         observed: &Self::Observed,
+        known: &Known,
         previous: &[Condition],
         now: &Time,
     ) -> Self::StatusFields;

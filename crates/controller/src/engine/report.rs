@@ -57,6 +57,12 @@ impl<'a, K: Kind> Reporter<'a, K> {
         self.current.as_ref().map(|s| s.conditions().to_vec()).unwrap_or_default()
     }
 
+    /// Whether the status lists two IDs for one component: a duplicate not yet deleted.
+    pub fn lists_duplicates(&self) -> bool {
+        let resources = self.current.as_ref().map(|s| s.resources()).unwrap_or_default();
+        resources.windows(2).any(|w| w[0].component == w[1].component)
+    }
+
     pub fn intents(&self) -> Vec<CreateIntent> {
         self.current.as_ref().map(|s| s.intents().to_vec()).unwrap_or_default()
     }

@@ -66,7 +66,8 @@ pub(super) async fn cleanup<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Re
             Ok(o) => o,
             Err(e) => return Err(r.aws_failed(e, false, None).await),
         };
-        let plan = obj.plan(None, &PlanContext { owner: &owner, known: &known, in_use: &none }, &observed).plan;
+        let plan =
+            obj.plan(None, &PlanContext { owner: &owner, known: &known, in_use: &none, chosen: None }, &observed).plan;
         if !obj.owns_anything(&owner, &observed) && plan.is_empty() {
             r.event(
                 EventType::Normal,

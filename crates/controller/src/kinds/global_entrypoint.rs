@@ -187,6 +187,7 @@ impl Kind for GlobalEntrypoint {
         _facts: &Policies,
         desired: &plan::Desired,
         observed: &Observed,
+        _known: &securecart_plan::Known,
         previous: &[Condition],
         now: &Time,
     ) -> GlobalEntrypointStatus {

@@ -211,6 +211,7 @@ impl Kind for LoadBalancerPolicy {
         _facts: &Placement,
         desired: &plan::Desired,
         observed: &Observed,
+        _known: &securecart_plan::Known,
         previous: &[Condition],
         now: &Time,
     ) -> LoadBalancerPolicyStatus {

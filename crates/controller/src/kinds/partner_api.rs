@@ -155,6 +155,7 @@ impl Kind for PartnerApi {
         _facts: &BackendView,
         desired: &plan::Desired,
         observed: &Observed,
+        _known: &securecart_plan::Known,
         _previous: &[Condition],
         _now: &Time,
     ) -> PartnerApiStatus {

@@ -117,6 +117,7 @@ impl Kind for PrivateEndpoint {
         _facts: &VpcTierView,
         desired: &plan::Desired,
         observed: &Observed,
+        _known: &securecart_plan::Known,
         previous: &[Condition],
         now: &Time,
     ) -> PrivateEndpointStatus {

@@ -177,10 +177,11 @@ impl Kind for TransitGateway {
         _facts: &Facts,
         desired: &transit::Desired,
         observed: &Observed,
+        known: &securecart_plan::Known,
         _previous: &[Condition],
         _now: &Time,
     ) -> TransitGatewayStatus {
-        plan::status(&self.spec, desired, &desired.owner, observed)
+        plan::status(&self.spec, desired, &desired.owner, observed, known)
     }
 
     fn inventory(&self, owner: &Owner, observed: &Observed) -> Vec<(String, String)> {

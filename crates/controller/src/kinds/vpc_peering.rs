@@ -171,6 +171,7 @@ impl Kind for VpcPeering {
         facts: &Resolved,
         desired: &peering::Desired,
         observed: &Observed,
+        _known: &securecart_plan::Known,
         _previous: &[Condition],
         _now: &Time,
     ) -> VpcPeeringStatus {

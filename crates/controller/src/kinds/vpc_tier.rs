@@ -238,10 +238,11 @@ impl Kind for VpcTier {
         _facts: &Facts,
         desired: &network::Desired,
         observed: &Observed,
+        known: &securecart_plan::Known,
         _previous: &[Condition],
         _now: &Time,
     ) -> VpcTierStatus {
-        plan::status(desired, observed)
+        plan::status(desired, observed, known)
     }
 
     fn inventory(&self, owner: &Owner, observed: &Observed) -> Vec<(String, String)> {

@@ -45,7 +45,7 @@ fn ranked<'a, T>(
     wanted: impl Fn(&str, &T) -> bool,
 ) -> Matched<'a, T> {
     let named = |t: &T| component(tags(t)).is_some_and(|c| cx.named(c, id(t)));
-    match_ranked(items, cx.owner, &tags, &id, wanted, |t| Rank { named: named(t), ..Rank::default() })
+    match_ranked(items, cx, &tags, &id, wanted, |t| Rank { named: named(t), ..Rank::default() })
 }
 
 fn load_balancers<'a>(desired: Option<&Desired>, cx: &Context, observed: &'a Observed) -> Matched<'a, LoadBalancer> {

@@ -85,7 +85,7 @@ pub fn plan_with_refs(desired: Option<&Desired>, cx: &Context, observed: &Observ
     // VPC: of duplicates, the one the status names, else the one holding subnets.
     let vpcs = match_ranked(
         &observed.vpcs,
-        owner,
+        cx,
         |v| &v.tags,
         |v| &v.id,
         |c, v| c == components::VPC && desired.is_some_and(|d| v.cidr_block == d.cidr_block.to_string()),
@@ -126,7 +126,7 @@ pub fn plan_with_refs(desired: Option<&Desired>, cx: &Context, observed: &Observ
     // Subnets
     let subnets = match_ranked(
         &observed.subnets,
-        owner,
+        cx,
         |s| &s.tags,
         |s| &s.id,
         |c, s| {
@@ -170,7 +170,7 @@ pub fn plan_with_refs(desired: Option<&Desired>, cx: &Context, observed: &Observ
     // names: detaching the attached one while NAT gateways map public addresses would fail.
     let igws = match_ranked(
         &observed.internet_gateways,
-        owner,
+        cx,
         |g| &g.tags,
         |g| &g.id,
         |c, _| c == components::INTERNET_GATEWAY && desired.is_some_and(|d| d.internet_gateway),
@@ -211,7 +211,7 @@ pub fn plan_with_refs(desired: Option<&Desired>, cx: &Context, observed: &Observ
     };
     let addresses = match_ranked(
         &observed.addresses,
-        owner,
+        cx,
         |a| &a.tags,
         |a| &a.allocation_id,
         |c, _| want_addresses.contains(c),
@@ -224,7 +224,7 @@ pub fn plan_with_refs(desired: Option<&Desired>, cx: &Context, observed: &Observ
     let live_nats: Vec<NatGateway> = observed.nat_gateways.iter().filter(|n| n.is_live()).cloned().collect();
     let nats = match_ranked(
         &live_nats,
-        owner,
+        cx,
         |n| &n.tags,
         |n| &n.id,
         |c, n| {
@@ -279,7 +279,7 @@ pub fn plan_with_refs(desired: Option<&Desired>, cx: &Context, observed: &Observ
     // Route tables, default routes and associations
     let tables = match_ranked(
         &observed.route_tables,
-        owner,
+        cx,
         |t| &t.tags,
         |t| &t.id,
         |c, t| want_tables.contains(c) && in_vpc(&t.vpc_id),
@@ -379,7 +379,7 @@ pub fn plan_with_refs(desired: Option<&Desired>, cx: &Context, observed: &Observ
     let vpc_id = vpc.map(|v| v.id.as_str());
     let flow_logs = match_ranked(
         &observed.flow_logs,
-        owner,
+        cx,
         |f| &f.tags,
         |f| &f.id,
         |c, f| {

@@ -75,7 +75,7 @@ pub fn plan(
         .collect();
     let matched = match_ranked(
         &candidates,
-        owner,
+        cx,
         |a| &a.tags,
         |a| &a.id,
         |comp, a| {

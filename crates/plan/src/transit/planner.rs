@@ -69,7 +69,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
     };
     let gateways = match_ranked(
         &live_gateways,
-        owner,
+        cx,
         |g| &g.tags,
         |g| &g.id,
         |c, g| {
@@ -109,7 +109,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
     let want_tables: BTreeSet<&String> = desired.map(|d| d.route_tables.iter().collect()).unwrap_or_default();
     let tables = match_ranked(
         &live_tables,
-        owner,
+        cx,
         |t| &t.tags,
         |t| &t.id,
         |c, t| want_tables.contains(&c.to_string()) && on_hub(&t.transit_gateway_id),
@@ -146,7 +146,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
     let live_peerings: Vec<_> = observed.peerings.iter().filter(|a| a.is_live()).cloned().collect();
     let peerings = match_ranked(
         &live_peerings,
-        owner,
+        cx,
         |a| &a.tags,
         |a| &a.id,
         |c, a| {
@@ -206,7 +206,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
     let live_customer_gateways: Vec<_> = observed.customer_gateways.iter().filter(|g| g.is_live()).cloned().collect();
     let customer_gateways = match_ranked(
         &live_customer_gateways,
-        owner,
+        cx,
         |g| &g.tags,
         |g| &g.id,
         |c, g| {
@@ -243,7 +243,7 @@ pub fn plan(desired: Option<&Desired>, cx: &Context, observed: &Observed) -> Pla
     let live_vpns: Vec<_> = observed.vpn_connections.iter().filter(|v| v.is_live()).cloned().collect();
     let vpns = match_ranked(
         &live_vpns,
-        owner,
+        cx,
         |v| &v.tags,
         |v| &v.id,
         |c, v| {

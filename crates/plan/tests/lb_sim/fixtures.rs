@@ -36,7 +36,7 @@ static NOT_IN_USE: InUse = InUse::new();
 
 /// What the engine hands the planner, with nothing recorded and nothing held.
 pub fn cx(owner: &Owner) -> Context<'_> {
-    Context { owner, known: &NOTHING_KNOWN, in_use: &NOT_IN_USE }
+    Context { owner, known: &NOTHING_KNOWN, in_use: &NOT_IN_USE, chosen: None }
 }
 
 pub fn placement() -> Placement {

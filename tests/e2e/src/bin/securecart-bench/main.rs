@@ -44,7 +44,7 @@ fn minimum_vpc_tier(spec: &securecart_api::VpcTierSpec, zones: &[String]) -> u64
     let region: Vec<Zone> = zones.iter().map(|z| Zone::new(z, "available")).collect();
     let Ok(zones) = vpc_tier::resolve_zones(spec, &region, &[]) else { return 0 };
     let Ok(desired) = vpc_tier::desired(spec, &owner, zones, &Observed::default()) else { return 0 };
-    let cx = Context { owner: &owner, known: &Known::new(), in_use: &InUse::new() };
+    let cx = Context { owner: &owner, known: &Known::new(), in_use: &InUse::new(), chosen: None };
     let plan = network::plan(Some(&desired), &cx, &Observed::default());
     let nat_routes =
         desired.route_tables.iter().filter(|t| matches!(t.default_route, Some(DefaultRoute::NatGateway(_)))).count();
@@ -72,7 +72,7 @@ fn minimum_endpoint(pe: &PrivateEndpoint, vt: &VpcTier) -> u64 {
             .collect(),
     };
     let owner = bench_owner();
-    let cx = Context { owner: &owner, known: &Known::new(), in_use: &InUse::new() };
+    let cx = Context { owner: &owner, known: &Known::new(), in_use: &InUse::new(), chosen: None };
     private_endpoint::desired(&pe.spec, &owner, &view)
         .map(|d| private_endpoint::plan(Some(&d), &cx, &private_endpoint::Observed::default()).steps.len() as u64)
         .unwrap_or(0)
