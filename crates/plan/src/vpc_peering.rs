@@ -5,10 +5,10 @@
 use ipnet::Ipv4Net;
 use securecart_api::{SubnetStatus, VpcPeeringSpec, VpcPeeringStatus, VpcTierSpec};
 
-use crate::InvalidSpec;
 use crate::owner::Owner;
 use crate::peering::{self, COMPONENT, Observed};
 use crate::plan::Location;
+use crate::{InvalidSpec, Known};
 
 /// One side of the peering as the planner needs it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -140,14 +140,16 @@ pub fn desired(
 }
 
 /// The status: the connection and the route tables holding routes to it.
-pub fn status(facts: &Facts, owner: &Owner, observed: &Observed) -> VpcPeeringStatus {
-    let connection = observed.connections.iter().find(|c| {
+/// `known` names the connection kept among duplicates (a retried create can make two).
+pub fn status(facts: &Facts, owner: &Owner, observed: &Observed, known: &Known) -> VpcPeeringStatus {
+    let candidates = observed.connections.iter().filter(|c| {
         owner.owns(&c.tags)
             && (c.is_live() || c.is_dead())
             && crate::owner::component(&c.tags) == Some(COMPONENT)
             && c.requester_vpc_id == facts.requester.vpc_id
             && c.accepter_vpc_id == facts.accepter.vpc_id
     });
+    let connection = crate::owner::kept_or_first(candidates, known, COMPONENT, |c| &c.id);
     let holding = |tables: &[crate::network::RouteTable]| -> Vec<String> {
         tables
             .iter()

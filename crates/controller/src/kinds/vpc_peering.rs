@@ -171,11 +171,11 @@ impl Kind for VpcPeering {
         facts: &Resolved,
         desired: &peering::Desired,
         observed: &Observed,
-        _known: &securecart_plan::Known,
+        known: &securecart_plan::Known,
         _previous: &[Condition],
         _now: &Time,
     ) -> VpcPeeringStatus {
-        plan::status(&facts.facts, &desired.owner, observed)
+        plan::status(&facts.facts, &desired.owner, observed, known)
     }
 
     fn inventory(&self, owner: &Owner, observed: &Observed) -> Vec<(String, String)> {
