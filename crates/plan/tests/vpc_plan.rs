@@ -515,6 +515,27 @@ fn the_vpc_the_planner_keeps_is_the_one_the_engine_learns_and_the_status_publish
 }
 
 #[test]
+fn an_internet_gateway_left_on_a_stray_twin_vpc_moves_to_the_kept_one() {
+    let (s, mut sim) = converged_example();
+    let (igw, kept_vpc) = (id_of(&sim.observed, "igw"), id_of(&sim.observed, "vpc"));
+    let create =
+        plan_for(Some(&s), &Sim::new()).steps.into_iter().find(|st| matches!(st, Step::CreateVpc { .. })).unwrap();
+    sim.apply(&Plan { steps: vec![create], ..Plan::default() }).unwrap();
+    let twin = sim.observed.vpcs.iter().map(|v| v.id.clone()).find(|id| *id != kept_vpc).unwrap();
+    // As after a reconcile that built in the twin: the gateway is attached there, not here.
+    sim.observed.internet_gateways[0].attached_vpc_ids = vec![twin.clone()];
+    let known = Known::from([("vpc".to_string(), kept_vpc.clone())]);
+    let plan = plan_with(Some(&s), &owner(), &sim, &known, &InUse::new());
+    let rendered = plan.render();
+    let detach = format!("L1 detach internet gateway {igw} from {twin}");
+    assert!(rendered.contains(&detach), "{rendered}");
+    assert!(rendered.contains(&format!("L2 attach internet gateway {igw} to VPC {kept_vpc}")), "{rendered}");
+    converge(Some(&s), &mut sim, 4);
+    assert_eq!(sim.observed.internet_gateways[0].attached_vpc_ids, [kept_vpc.as_str()]);
+    assert_eq!(sim.observed.vpcs.iter().map(|v| v.id.as_str()).collect::<Vec<_>>(), [kept_vpc.as_str()]);
+}
+
+#[test]
 fn a_stray_second_internet_gateway_goes_without_waiting_for_nat_gateways() {
     let (s, mut sim) = converged_example();
     let (igw, vpc) = (id_of(&sim.observed, "igw"), id_of(&sim.observed, "vpc"));

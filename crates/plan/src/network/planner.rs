@@ -187,6 +187,11 @@ pub fn plan_with_refs(desired: Option<&Desired>, cx: &Context, observed: &Observ
                 p.check_tags(components::INTERNET_GATEWAY, &g.id, &g.tags);
                 let attached = vpc.is_some_and(|v| g.attached_vpc_ids.contains(&v.id));
                 if !attached {
+                    // A gateway attaches to one VPC: on a stray twin of this owner's VPC (a crash
+                    // between two creates), it comes off that one first.
+                    for twin in g.attached_vpc_ids.iter().filter(|id| vpcs.unwanted.iter().any(|u| &u.id == *id)) {
+                        p.push(Step::DetachInternetGateway { id: g.id.clone(), vpc_id: twin.clone() });
+                    }
                     p.push(Step::AttachInternetGateway {
                         internet_gateway: Ref::Id(g.id.clone()),
                         vpc: vpc_ref.clone(),
