@@ -8,15 +8,15 @@ use std::collections::BTreeMap;
 use securecart_api::{ApiType, BackendProtocol, PartnerApiSpec, PartnerApiStatus, UsagePlanStatus};
 use serde::Serialize;
 
-use crate::InvalidSpec;
 use crate::apigateway::{self, AccessLog, DesiredMethod, DesiredResource, DesiredStage, DesiredUsagePlan};
 use crate::context::Context;
 use crate::http_api;
-use crate::owner::Owner;
+use crate::owner::{Owner, kept_or_first};
 use crate::plan::Plan;
 use crate::security_group::{self, DesiredGroup, Holder, SecurityGroup};
 use crate::step::Step;
 use crate::wafv2::{self, Attachment, DesiredAcl, Scope};
+use crate::{InvalidSpec, Known};
 
 /// What a partner API needs of its backend LoadBalancerPolicy, from that policy's status.
 #[derive(Clone, Debug, PartialEq, Serialize)]
@@ -344,22 +344,30 @@ pub fn stage_arns(owner: &Owner, observed: &apigateway::Observed, region: &str) 
         .collect()
 }
 
-pub fn status(desired: &Desired, observed: &Observed) -> PartnerApiStatus {
-    let Some(rest) = desired.rest() else { return http_status(desired, observed) };
+/// `known` names what the planner kept among duplicates (an API or VPC link made twice by a
+/// retried create); the status reports that one.
+pub fn status(desired: &Desired, observed: &Observed, known: &Known) -> PartnerApiStatus {
+    let Some(rest) = desired.rest() else { return http_status(desired, observed, known) };
     let cx_owner = &desired.owner;
     let o = &observed.apigateway;
-    let api = o.apis.iter().find(|a| cx_owner.owns(&a.tags));
+    let api =
+        kept_or_first(o.apis.iter().filter(|a| cx_owner.owns(&a.tags)), known, apigateway::components::REST_API, |a| {
+            &a.id
+        });
     let stage = api.and_then(|a| o.stages.iter().find(|s| s.api_id == a.id && s.name == desired.stage_name()));
-    let link = o.vpc_links.iter().find(|l| cx_owner.owns(&l.tags) && l.target_arns.first() == Some(&rest.target_arn));
+    let links =
+        o.vpc_links.iter().filter(|l| cx_owner.owns(&l.tags) && l.target_arns.first() == Some(&rest.target_arn));
+    let link = kept_or_first(links, known, apigateway::components::VPC_LINK, |l| &l.id);
     let usage_plans = rest
         .usage_plans
         .iter()
         .filter_map(|p| {
             let c = apigateway::components::usage_plan(&p.spec_name);
-            let found = o
+            let plans = o
                 .usage_plans
                 .iter()
-                .find(|u| cx_owner.owns(&u.tags) && crate::owner::component(&u.tags) == Some(c.as_str()))?;
+                .filter(|u| cx_owner.owns(&u.tags) && crate::owner::component(&u.tags) == Some(c.as_str()));
+            let found = kept_or_first(plans, known, &c, |u| &u.id)?;
             Some(UsagePlanStatus { name: p.spec_name.clone(), id: found.id.clone() })
         })
         .collect();
@@ -380,12 +388,14 @@ pub fn status(desired: &Desired, observed: &Observed) -> PartnerApiStatus {
     }
 }
 
-fn http_status(desired: &Desired, observed: &Observed) -> PartnerApiStatus {
+fn http_status(desired: &Desired, observed: &Observed, known: &Known) -> PartnerApiStatus {
     let owner = &desired.owner;
     let o = &observed.http;
-    let api = o.apis.iter().find(|a| owner.owns(&a.tags));
+    let api =
+        kept_or_first(o.apis.iter().filter(|a| owner.owns(&a.tags)), known, http_api::components::HTTP_API, |a| &a.id);
     let stage = api.and_then(|a| o.stages.iter().find(|s| s.api_id == a.id && s.name == desired.stage_name()));
-    let link = o.vpc_links.iter().find(|l| owner.owns(&l.tags) && http_api::live(l) && l.status != "DELETING");
+    let links = o.vpc_links.iter().filter(|l| owner.owns(&l.tags) && http_api::live(l) && l.status != "DELETING");
+    let link = kept_or_first(links, known, http_api::components::VPC_LINK, |l| &l.id);
     let group = security_group::find(owner, &observed.security_groups, http_api::components::SECURITY_GROUP);
     PartnerApiStatus {
         region: Some(desired.region.clone()),

@@ -669,10 +669,17 @@ fn a_new_api_waits_for_its_vpc_link_then_deploys_once_with_stage_usage_plan_and_
     assert!(again.in_sync(), "converged: nothing to do, no redeploy:\n{}", again.render());
     let o = sim.observed();
     let d = partner_api::desired(&s, &owner(), &backend(1)).unwrap();
-    let status = partner_api::status(&d, &o);
+    let status = partner_api::status(&d, &o, &Known::new());
     assert_eq!(status.invoke_url, Some(format!("https://{api_id}.execute-api.us-east-1.amazonaws.com/prod")));
     assert_eq!(status.usage_plans[0].name, "acme");
     assert!(status.web_acl_arn.is_some() && status.vpc_link_id.is_some() && status.deployment_id.is_some());
+    // A twin REST API listed first (a retried CreateRestApi): the status reports the one kept.
+    let mut with_twin = o.clone();
+    let mut twin = with_twin.apigateway.apis[0].clone();
+    twin.id = "a0twin".into();
+    with_twin.apigateway.apis.insert(0, twin);
+    let known = Known::from([("restapi".to_string(), api_id.clone())]);
+    assert_eq!(partner_api::status(&d, &with_twin, &known).api_id.as_ref(), Some(&api_id));
 }
 
 #[test]

@@ -155,11 +155,11 @@ impl Kind for PartnerApi {
         _facts: &BackendView,
         desired: &plan::Desired,
         observed: &Observed,
-        _known: &securecart_plan::Known,
+        known: &securecart_plan::Known,
         _previous: &[Condition],
         _now: &Time,
     ) -> PartnerApiStatus {
-        plan::status(desired, observed)
+        plan::status(desired, observed, known)
     }
 
     fn inventory(&self, owner: &Owner, observed: &Observed) -> Vec<(String, String)> {
