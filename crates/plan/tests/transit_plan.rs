@@ -276,24 +276,29 @@ fn a_crash_after_every_single_step_still_converges_to_one_of_each() {
     assert_eq!(live(&w.sim.dx, |a| &a.state).len(), 1);
 }
 
-#[test]
-fn of_duplicate_transit_gateways_the_named_one_then_the_oldest_is_kept() {
+/// A hub with one route table wanted and two owned transit gateways (ID, creation time), as a
+/// retried CreateTransitGateway leaves them.
+fn world_with_twin_hubs(gateways: [(&str, &str); 2]) -> World {
     let mut w = World::new(TransitSim::new());
     w.spec = spec(json!({"region": HOME, "routeTables": [{"name": "prod"}]}));
     w.facts.peers.clear();
     let tags = owner().tags("tgw", &Tags::new());
-    for (id, created) in [("tgw-0young", "2026-12-01T00:00:09Z"), ("tgw-0old", "2026-12-01T00:00:01Z")] {
-        w.sim.gateways.push((
-            HOME.into(),
-            securecart_plan::transit::TransitGateway {
-                id: id.into(),
-                state: "available".into(),
-                amazon_side_asn: Some(64512),
-                created: Some(created.into()),
-                tags: tags.clone(),
-            },
-        ));
+    for (id, created) in gateways {
+        let gateway = securecart_plan::transit::TransitGateway {
+            id: id.into(),
+            state: "available".into(),
+            amazon_side_asn: Some(64512),
+            created: Some(created.into()),
+            tags: tags.clone(),
+        };
+        w.sim.gateways.push((HOME.into(), gateway));
     }
+    w
+}
+
+#[test]
+fn of_duplicate_transit_gateways_the_named_one_then_the_oldest_is_kept() {
+    let w = world_with_twin_hubs([("tgw-0young", "2026-12-01T00:00:09Z"), ("tgw-0old", "2026-12-01T00:00:01Z")]);
     // Nothing recorded: the oldest wins.
     let desired = transit_gateway::desired(&w.spec, &owner(), &w.facts).unwrap();
     let nothing = Known::new();
@@ -312,20 +317,7 @@ fn of_duplicate_transit_gateways_the_named_one_then_the_oldest_is_kept() {
 #[test]
 fn the_transit_gateway_the_planner_keeps_is_the_one_the_status_publishes() {
     // A lost CreateTransitGateway made the older twin; the younger one got the route table.
-    let mut w = World::new(TransitSim::new());
-    w.spec = spec(json!({"region": HOME, "routeTables": [{"name": "prod"}]}));
-    w.facts.peers.clear();
-    let tags = owner().tags("tgw", &Tags::new());
-    for (id, created) in [("tgw-0old", "2026-12-01T00:00:01Z"), ("tgw-0young", "2026-12-01T00:00:09Z")] {
-        let gateway = securecart_plan::transit::TransitGateway {
-            id: id.into(),
-            state: "available".into(),
-            amazon_side_asn: Some(64512),
-            created: Some(created.into()),
-            tags: tags.clone(),
-        };
-        w.sim.gateways.push((HOME.into(), gateway));
-    }
+    let mut w = world_with_twin_hubs([("tgw-0old", "2026-12-01T00:00:01Z"), ("tgw-0young", "2026-12-01T00:00:09Z")]);
     let table = securecart_plan::transit::RouteTable {
         id: "tgw-rtb-0prod".into(),
         transit_gateway_id: "tgw-0young".into(),

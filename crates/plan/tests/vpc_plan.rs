@@ -459,17 +459,22 @@ fn duplicate_vpcs_keep_the_lower_id_and_delete_the_other() {
     assert!(sim.observed.subnets.iter().all(|s| s.vpc_id == "vpc-1"));
 }
 
+/// What a lost CreateVpc response retried by the SDK leaves: an empty twin with the same tags.
+fn add_empty_twin_vpc(s: &VpcTierSpec, sim: &mut Sim) -> String {
+    let create =
+        plan_for(Some(s), &Sim::new()).steps.into_iter().find(|st| matches!(st, Step::CreateVpc { .. })).unwrap();
+    let before: Vec<String> = sim.observed.vpcs.iter().map(|v| v.id.clone()).collect();
+    sim.apply(&Plan { steps: vec![create], ..Plan::default() }).unwrap();
+    sim.observed.vpcs.iter().map(|v| v.id.clone()).find(|id| !before.contains(id)).unwrap()
+}
+
 #[test]
 fn duplicates_keep_the_one_the_status_names_then_the_one_in_use_with_random_ids() {
     let s = spec(example());
     let mut sim = Sim::with_random_ids();
     converge(Some(&s), &mut sim, 3);
     let kept_vpc = id_of(&sim.observed, "vpc");
-    // A lost CreateVpc response, retried by the SDK: an empty twin with the same tags.
-    let create =
-        plan_for(Some(&s), &Sim::new()).steps.into_iter().find(|st| matches!(st, Step::CreateVpc { .. })).unwrap();
-    sim.apply(&Plan { steps: vec![create], ..Plan::default() }).unwrap();
-    let twin = sim.observed.vpcs.iter().map(|v| v.id.clone()).find(|id| *id != kept_vpc).unwrap();
+    let twin = add_empty_twin_vpc(&s, &mut sim);
     // Whatever the random IDs' order, the VPC holding the subnets is kept and the twin goes.
     let plan = plan_for(Some(&s), &sim);
     assert_eq!(
@@ -498,9 +503,7 @@ fn the_vpc_the_planner_keeps_is_the_one_the_engine_learns_and_the_status_publish
     let mut sim = Sim::with_random_ids();
     converge(Some(&s), &mut sim, 3);
     let kept_vpc = id_of(&sim.observed, "vpc");
-    let create =
-        plan_for(Some(&s), &Sim::new()).steps.into_iter().find(|st| matches!(st, Step::CreateVpc { .. })).unwrap();
-    sim.apply(&Plan { steps: vec![create], ..Plan::default() }).unwrap();
+    add_empty_twin_vpc(&s, &mut sim);
     // The empty twin found first, as a Describe listing the older one first returns it; the
     // status names neither (a crash before it recorded the VPC).
     sim.observed.vpcs.sort_by_key(|v| v.id == kept_vpc);
@@ -518,10 +521,7 @@ fn the_vpc_the_planner_keeps_is_the_one_the_engine_learns_and_the_status_publish
 fn an_internet_gateway_left_on_a_stray_twin_vpc_moves_to_the_kept_one() {
     let (s, mut sim) = converged_example();
     let (igw, kept_vpc) = (id_of(&sim.observed, "igw"), id_of(&sim.observed, "vpc"));
-    let create =
-        plan_for(Some(&s), &Sim::new()).steps.into_iter().find(|st| matches!(st, Step::CreateVpc { .. })).unwrap();
-    sim.apply(&Plan { steps: vec![create], ..Plan::default() }).unwrap();
-    let twin = sim.observed.vpcs.iter().map(|v| v.id.clone()).find(|id| *id != kept_vpc).unwrap();
+    let twin = add_empty_twin_vpc(&s, &mut sim);
     // As after a reconcile that built in the twin: the gateway is attached there, not here.
     sim.observed.internet_gateways[0].attached_vpc_ids = vec![twin.clone()];
     let known = Known::from([("vpc".to_string(), kept_vpc.clone())]);
