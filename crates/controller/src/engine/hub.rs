@@ -1,8 +1,8 @@
 //! The objects of every kind and how they depend on each other. One watch and one cache per kind
 //! (shared by its controller and by every kind that references it); from the references each
 //! object declares, the engine derives
-//! - the watches: a change to what an object publishes requeues exactly its users, and a change
-//!   to what a user holds (or its deletion) requeues what it uses;
+//! - the watches: a change to what an object publishes requeues exactly its users, and a
+//!   user letting go of something it held (or its deletion) requeues what it uses;
 //! - the users registry: who still uses an object, of every kind, and which AWS IDs they hold.
 
 use std::any::{Any, TypeId};
@@ -33,7 +33,7 @@ struct Change {
     references: Arc<Vec<Reference>>,
     /// What it publishes to its users changed.
     published: bool,
-    /// What it holds in what it references changed, or it is gone.
+    /// It let go of something it held in what it references, or it is gone.
     holds: bool,
 }
 
@@ -201,6 +201,38 @@ fn digest(value: &impl Hash) -> u64 {
     h.finish()
 }
 
+/// What an object last told other kinds: its published digest, and what it holds in the
+/// objects it references.
+#[derive(Clone, Debug, PartialEq)]
+struct Seen {
+    published: u64,
+    holds: std::collections::BTreeSet<String>,
+    references: u64,
+    deleting: bool,
+}
+
+impl Seen {
+    fn of<K: Kind>(obj: &K) -> Self {
+        Seen {
+            published: obj.published(),
+            holds: obj.holds().into_iter().collect(),
+            references: digest(&obj.references()),
+            deleting: obj.meta().deletion_timestamp.is_some(),
+        }
+    }
+
+    /// Whether this version lets go of something `before` held (an ID, its references, or itself
+    /// by being deleted): only that can unblock what it uses, which waits for its users to move
+    /// off before it removes anything. A user starting to hold more (a creation storm of load
+    /// balancers in one VpcTier) requeues nothing; the used object reads who holds what afresh
+    /// whenever it reconciles.
+    fn releases(&self, before: &Seen) -> bool {
+        (self.deleting && !before.deleting)
+            || self.references != before.references
+            || before.holds.iter().any(|id| !self.holds.contains(id))
+    }
+}
+
 /// Drives the kind's watch into its cache, telling other kinds what changed for them.
 async fn publish<K: Kind>(
     api: Api<K>,
@@ -214,7 +246,7 @@ async fn publish<K: Kind>(
         .modify(|o: &mut K| o.managed_fields_mut().clear())
         .reflect_shared(writer);
     let mut stream = std::pin::pin!(stream);
-    let mut last: HashMap<String, (u64, u64)> = HashMap::new();
+    let mut last: HashMap<String, Seen> = HashMap::new();
     while let Some(event) = stream.next().await {
         let (obj, deleted) = match event {
             Ok(watcher::Event::Apply(o) | watcher::Event::InitApply(o)) => (o, false),
@@ -231,12 +263,12 @@ async fn publish<K: Kind>(
             true => published_now.lock().expect("published digests").remove(&key),
             false => published_now.lock().expect("published digests").insert(key, obj.published()),
         };
-        let now = (obj.published(), digest(&(obj.holds(), obj.meta().deletion_timestamp.is_some())));
-        let before = if deleted { last.remove(&uid) } else { last.insert(uid, now) };
+        let now = Seen::of(&obj);
+        let before = if deleted { last.remove(&uid) } else { last.insert(uid, now.clone()) };
         let (published, holds) = match before {
             _ if deleted => (true, true),
-            Some(b) => (b.0 != now.0, b.1 != now.1),
-            None => (true, true),
+            Some(b) => (b.published != now.published, now.releases(&b)),
+            None => (true, false),
         };
         if !(published || holds) {
             continue;
@@ -276,7 +308,7 @@ fn spec_changes<K: Kind>(
 }
 
 /// Requeues of `K` objects caused by other objects: a used object publishing something new
-/// requeues its users; a user changing what it holds, or going, requeues what it uses.
+/// requeues its users; a user letting go of what it held, or going, requeues what it uses.
 fn dependency_triggers<K: Kind>(hub: &Hub, store: Store<K>) -> impl Stream<Item = ObjectRef<K>> + Send + 'static {
     let receiver = hub.changes.subscribe();
     let changes = futures::stream::unfold(receiver, |mut rx| async move {
@@ -346,5 +378,21 @@ mod tests {
     fn users_are_named_by_kind_and_name() {
         let u = User { kind: "LoadBalancerPolicy", name: "storefront".into(), holds: vec![] };
         assert_eq!(u.to_string(), "LoadBalancerPolicy storefront");
+    }
+
+    fn seen(holds: &[&str], references: u64, deleting: bool) -> Seen {
+        Seen { published: 0, holds: holds.iter().map(|h| h.to_string()).collect(), references, deleting }
+    }
+
+    #[test]
+    fn holding_more_requeues_nothing_letting_go_does() {
+        let before = seen(&["subnet-a", "subnet-b"], 1, false);
+        assert!(!seen(&["subnet-a", "subnet-b", "subnet-c"], 1, false).releases(&before), "holding more");
+        assert!(!seen(&["subnet-b", "subnet-a"], 1, false).releases(&before), "the same, in another order");
+        assert!(seen(&["subnet-a", "subnet-c"], 1, false).releases(&before), "moved off subnet-b");
+        assert!(seen(&[], 1, false).releases(&before), "holds nothing any more");
+        assert!(seen(&["subnet-a", "subnet-b"], 2, false).releases(&before), "references another object");
+        assert!(seen(&["subnet-a", "subnet-b"], 1, true).releases(&before), "being deleted");
+        assert!(!seen(&["subnet-a", "subnet-b"], 1, true).releases(&seen(&["subnet-a", "subnet-b"], 1, true)));
     }
 }
