@@ -75,6 +75,8 @@ struct Inner {
     vpc_snapshots: Mutex<HashMap<String, Arc<Snapshot>>>,
     /// When each owner's resources were last changed by this process.
     last_change: Mutex<HashMap<String, Instant>>,
+    /// Route 53 hosted zone IDs by zone name, as looked up (see `Route53::zone_id`).
+    hosted_zones: Mutex<HashMap<String, (Instant, String)>>,
 }
 
 /// What a region held at one moment.
@@ -102,6 +104,7 @@ impl Aws {
                 zones: Mutex::default(),
                 vpc_snapshots: Mutex::default(),
                 last_change: Mutex::default(),
+                hosted_zones: Mutex::default(),
             }),
         }
     }

@@ -20,6 +20,9 @@ const SERVICE: &str = "route53";
 
 /// ListTagsForResources takes at most 10 IDs.
 const TAG_BATCH: usize = 10;
+/// How long a hosted zone's ID found by its name is reused. A zone deleted meanwhile is noticed
+/// at once (a read by its ID fails and the name is looked up again).
+const ZONE_ID_TTL: std::time::Duration = std::time::Duration::from_secs(600);
 
 pub struct Route53 {
     aws: Aws,
@@ -214,23 +217,54 @@ impl Route53 {
 
     /// The zone's ID (None when it does not exist) and the A and AAAA records named `name`.
     async fn records(&self, zone: &ZoneRef, name: &str) -> Result<(Option<String>, Vec<Record>), AwsError> {
-        let zone_id = match zone {
-            ZoneRef::Id(id) => id.clone(),
-            ZoneRef::Name(zone_name) => {
-                let request = self.client.list_hosted_zones_by_name().dns_name(zone_name).max_items(1);
-                let out = self.call("ListHostedZonesByName", false, request.send()).await?;
-                let found = out.hosted_zones().iter().find(|z| z.name().eq_ignore_ascii_case(zone_name));
-                match found {
-                    Some(z) => z.id().trim_start_matches("/hostedzone/").to_string(),
-                    None => return Ok((None, Vec::new())),
-                }
-            }
+        let (zone_id, looked_up) = match zone {
+            ZoneRef::Id(id) => (id.clone(), false),
+            ZoneRef::Name(zone_name) => match self.zone_id(zone_name, false).await? {
+                Some(id) => (id, true),
+                None => return Ok((None, Vec::new())),
+            },
         };
         match self.records_in(&zone_id, name).await {
             Ok(records) => Ok((Some(zone_id), records)),
+            // A zone found by name earlier and deleted since (perhaps made again, with a new ID).
+            Err(e) if e.kind == ErrorKind::NotFound && looked_up => {
+                let ZoneRef::Name(zone_name) = zone else { return Ok((None, Vec::new())) };
+                match self.zone_id(zone_name, true).await? {
+                    Some(id) => Ok((Some(id.clone()), self.records_in(&id, name).await?)),
+                    None => Ok((None, Vec::new())),
+                }
+            }
             // The zone named by ID does not exist (yet).
             Err(e) if e.kind == ErrorKind::NotFound => Ok((None, Vec::new())),
             Err(e) => Err(e),
+        }
+    }
+
+    /// The ID of the hosted zone named `zone_name`, looked up once and then remembered for
+    /// `ZONE_ID_TTL` (Route 53 allows 5 requests per second per account, shared by every
+    /// policy and entry point publishing in the zone); `fresh` looks it up again.
+    async fn zone_id(&self, zone_name: &str, fresh: bool) -> Result<Option<String>, AwsError> {
+        let key = zone_name.to_ascii_lowercase();
+        if !fresh
+            && let Some((at, id)) = self.aws.inner.hosted_zones.lock().await.get(&key)
+            && at.elapsed() < ZONE_ID_TTL
+        {
+            return Ok(Some(id.clone()));
+        }
+        let request = self.client.list_hosted_zones_by_name().dns_name(zone_name).max_items(1);
+        let out = self.call("ListHostedZonesByName", false, request.send()).await?;
+        let found = out.hosted_zones().iter().find(|z| z.name().eq_ignore_ascii_case(zone_name));
+        let mut zones = self.aws.inner.hosted_zones.lock().await;
+        match found {
+            Some(z) => {
+                let id = z.id().trim_start_matches("/hostedzone/").to_string();
+                zones.insert(key, (std::time::Instant::now(), id.clone()));
+                Ok(Some(id))
+            }
+            None => {
+                zones.remove(&key);
+                Ok(None)
+            }
         }
     }
 
@@ -351,3 +385,7 @@ impl Route53 {
         }
     }
 }
+
+#[cfg(test)]
+#[path = "route53_tests.rs"]
+mod tests;
