@@ -171,9 +171,25 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
     ctx.followed.put(&owner.uid, references);
     Ok(Action::requeue(match (ready, wait) {
         (_, Some(w)) => w.max(Duration::from_millis(500)),
+        (true, None) if K::SHARED_CHECKS => next_check(ctx.settings.resync, std::time::SystemTime::now()),
         (true, None) => ctx.settings.resync,
         (false, None) => ctx.settings.progress,
     }))
+}
+
+/// When a converged object of a kind with shared checks is checked next: at the next multiple of
+/// `resync` since the epoch that is at least half a period away. Every such object of the kind
+/// comes due at the same moments, so the first check takes the region's snapshot and the rest
+/// read it (one read per resource type per period, not one per half period as when the checks
+/// are spread), and no object goes longer than one and a half periods unchecked.
+fn next_check(resync: Duration, now: std::time::SystemTime) -> Duration {
+    let period = resync.as_millis().max(1);
+    let since_epoch = now.duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
+    let mut wait = period - since_epoch % period;
+    if wait < period / 2 {
+        wait += period;
+    }
+    Duration::from_millis(wait as u64)
 }
 
 /// Adds the IDs `observed` holds to `known`. An ID already known and still there stays (the
@@ -227,6 +243,24 @@ mod tests {
 
     fn inventory(items: &[(&str, &str)]) -> Vec<(String, String)> {
         items.iter().map(|(c, id)| (c.to_string(), id.to_string())).collect()
+    }
+
+    #[test]
+    fn shared_checks_come_due_together_at_least_half_a_period_away() {
+        let resync = Duration::from_secs(300);
+        let at = |secs: u64| std::time::UNIX_EPOCH + Duration::from_millis(secs * 1000 + 250);
+        // Objects finishing their checks at different moments all come due at 6000 s.
+        for finished in [5700, 5800, 5849] {
+            let due = finished as f64 + 0.25 + next_check(resync, at(finished)).as_secs_f64();
+            assert_eq!(due, 6000.0, "finished at {finished}");
+        }
+        // Less than half a period before a due moment: the one after it.
+        let due = 5851.25 + next_check(resync, at(5851)).as_secs_f64();
+        assert_eq!(due, 6300.0);
+        for finished in (0..1200).step_by(7) {
+            let wait = next_check(resync, at(finished));
+            assert!(wait >= resync / 2 && wait <= resync * 3 / 2, "{wait:?} after {finished}");
+        }
     }
 
     #[test]

@@ -133,6 +133,11 @@ pub trait Managed:
 
 /// A kind, as the engine drives it. Everything here is what differs between kinds.
 pub trait Kind: Managed {
+    /// A converged object's periodic check reads a region-wide snapshot shared by every object
+    /// of the kind: the checks are then timed together (see `converge::next_check`), so one
+    /// snapshot serves them all.
+    const SHARED_CHECKS: bool = false;
+
     /// What the desired state is built from besides the spec: referenced objects' facts, zones.
     type Facts: Send + Sync;
     type Desired: Send + Sync;

@@ -49,6 +49,8 @@ pub fn view_of(vpc_tier: &VpcTier) -> Result<VpcTierView, String> {
 }
 
 impl Kind for PrivateEndpoint {
+    const SHARED_CHECKS: bool = true;
+
     type Facts = VpcTierView;
     type Desired = plan::Desired;
     type Observed = Observed;

@@ -128,6 +128,8 @@ async fn observe_subnet_groups(
 }
 
 impl Kind for VpcTier {
+    const SHARED_CHECKS: bool = true;
+
     type Facts = Facts;
     type Desired = network::Desired;
     type Observed = Observed;
