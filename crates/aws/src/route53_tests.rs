@@ -1,16 +1,15 @@
 //! The hosted zone lookup against the SDK's replay client with AWS-shaped answers (the REST-XML
 //! of the Route 53 API reference, 2013-04-01).
 
-use aws_sdk_route53::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::retry::RetryConfig;
 use securecart_plan::route53::ZoneRef;
 
 use super::{DnsScope, Route53};
-use crate::{Aws, AwsMetrics, Limits};
+use crate::Aws;
+use crate::sdk::{replay_client, test_aws};
 
 const NS: &str = "https://route53.amazonaws.com/doc/2013-04-01/";
 const ZONE: &str = "shop.example.com.";
@@ -18,14 +17,7 @@ const NAME: &str = "www.shop.example.com.";
 
 fn adapter(aws: &Aws, events: Vec<ReplayEvent>) -> (Route53, StaticReplayClient) {
     let replay = StaticReplayClient::new(events);
-    let config = aws_sdk_route53::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
-        .retry_config(RetryConfig::disabled())
-        .http_client(replay.clone())
-        .build();
-    let client = aws_sdk_route53::Client::from_conf(config);
+    let client = replay_client!(aws_sdk_route53, replay, "us-east-1");
     (Route53 { aws: aws.clone(), client, region: "us-east-1".into() }, replay)
 }
 
@@ -91,7 +83,7 @@ fn scope(zone: &ZoneRef) -> DnsScope<'_> {
 
 #[tokio::test]
 async fn a_zone_found_by_name_is_not_looked_up_again_by_the_next_observation() {
-    let aws = Aws::new(AwsMetrics::new(&prometheus::Registry::new()).unwrap(), 0.0, Limits::default());
+    let aws = test_aws();
     let zone = ZoneRef::Name(ZONE.into());
     let (r53, replay) = adapter(&aws, vec![zones("Z1AAAA"), records()]);
     let first = r53.observe(scope(&zone)).await.unwrap();
@@ -108,7 +100,7 @@ async fn a_zone_found_by_name_is_not_looked_up_again_by_the_next_observation() {
 
 #[tokio::test]
 async fn a_zone_deleted_and_made_again_is_looked_up_again_when_its_old_id_is_refused() {
-    let aws = Aws::new(AwsMetrics::new(&prometheus::Registry::new()).unwrap(), 0.0, Limits::default());
+    let aws = test_aws();
     let zone = ZoneRef::Name(ZONE.into());
     let (r53, _) = adapter(&aws, vec![zones("Z1AAAA"), records()]);
     r53.observe(scope(&zone)).await.unwrap();
@@ -125,7 +117,7 @@ async fn a_zone_deleted_and_made_again_is_looked_up_again_when_its_old_id_is_ref
 
 #[tokio::test]
 async fn a_zone_named_by_id_is_never_looked_up_and_a_missing_one_is_reported_absent() {
-    let aws = Aws::new(AwsMetrics::new(&prometheus::Registry::new()).unwrap(), 0.0, Limits::default());
+    let aws = test_aws();
     let zone = ZoneRef::Id("Z9GONE".into());
     let (r53, replay) = adapter(&aws, vec![no_such_zone("Z9GONE")]);
     let observed = r53.observe(scope(&zone)).await.unwrap();

@@ -170,6 +170,31 @@ macro_rules! client {
 }
 pub(crate) use client;
 
+/// A client of `$sdk` in `$region` that answers from `$replay` (a `StaticReplayClient`), with test
+/// credentials and no retries: what the adapters' replay tests run against.
+#[cfg(test)]
+macro_rules! replay_client {
+    ($sdk:ident, $replay:expr, $region:expr) => {
+        $sdk::Client::from_conf(
+            $sdk::Config::builder()
+                .behavior_version($sdk::config::BehaviorVersion::latest())
+                .region($sdk::config::Region::new($region))
+                .credentials_provider($sdk::config::Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
+                .retry_config($sdk::config::retry::RetryConfig::disabled())
+                .http_client($replay.clone())
+                .build(),
+        )
+    };
+}
+#[cfg(test)]
+pub(crate) use replay_client;
+
+/// The shared AWS handle of a replay test: its own metrics, no client-side rate limits.
+#[cfg(test)]
+pub(crate) fn test_aws() -> crate::Aws {
+    crate::Aws::new(crate::AwsMetrics::new(&prometheus::Registry::new()).unwrap(), 0.0, crate::Limits::default())
+}
+
 /// The `call` method of an adapter that has `aws` and `region` fields: one call of `$service`
 /// through the shared wrapper. Adapters call it as `.call("Operation", mutating, request)`, which is
 /// how the IAM policy test reads them, with the module's `const SERVICE`.

@@ -3,17 +3,15 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use aws_sdk_cloudfront::config::{BehaviorVersion, Credentials, Region};
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_runtime_api::client::orchestrator::{HttpRequest, HttpResponse};
 use aws_smithy_runtime_api::http::StatusCode;
 use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::retry::RetryConfig;
 use securecart_plan::cloudfront::{self, ConfigRefs, Desired, OriginKind, Step};
 use securecart_plan::{Context, InUse, Known, Owner, Ref, Tags};
 
 use super::{CloudFront, CloudFrontScope};
-use crate::{Aws, AwsMetrics, ErrorKind, Limits};
+use crate::ErrorKind;
 
 const NS: &str = "http://cloudfront.amazonaws.com/doc/2020-05-31/";
 const ID: &str = "E2QWRUHEXAMPLE";
@@ -162,16 +160,8 @@ fn event(response: HttpResponse) -> ReplayEvent {
 
 fn adapter(events: Vec<ReplayEvent>) -> (CloudFront, StaticReplayClient) {
     let replay = StaticReplayClient::new(events);
-    let config = aws_sdk_cloudfront::Config::builder()
-        .behavior_version(BehaviorVersion::latest())
-        .region(Region::new("us-east-1"))
-        .credentials_provider(Credentials::new("AKIDEXAMPLE", "secret", None, None, "test"))
-        .retry_config(RetryConfig::disabled())
-        .http_client(replay.clone())
-        .build();
-    let aws = Aws::new(AwsMetrics::new(&prometheus::Registry::new()).unwrap(), 0.0, Limits::default());
-    let client = aws_sdk_cloudfront::Client::from_conf(config);
-    (CloudFront { aws, client, region: "us-east-1".into() }, replay)
+    let client = crate::sdk::replay_client!(aws_sdk_cloudfront, replay, "us-east-1");
+    (CloudFront { aws: crate::sdk::test_aws(), client, region: "us-east-1".into() }, replay)
 }
 
 fn body(r: &HttpRequest) -> String {

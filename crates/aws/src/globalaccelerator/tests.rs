@@ -4,17 +4,15 @@
 
 use std::collections::HashMap;
 
-use aws_sdk_globalaccelerator as ga;
 use aws_smithy_http_client::test_util::{ReplayEvent, StaticReplayClient};
 use aws_smithy_runtime_api::http::{Request, Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
-use aws_smithy_types::retry::RetryConfig;
 use securecart_plan::global_accelerator::{EndpointConfig, HealthCheck, Step, listener_key};
 use securecart_plan::{Ref, Tags};
 use serde_json::{Value, json};
 
 use super::{AcceleratorScope, GlobalAccelerator, child_token};
-use crate::{Aws, AwsMetrics, ErrorKind, Limits};
+use crate::ErrorKind;
 
 const ACCELERATOR: &str = "arn:aws:globalaccelerator::123456789012:accelerator/1234abcd-abcd-1234-abcd-1234abcdefgh";
 const LB: &str = "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/checkout-euw1/5a6b7c8d";
@@ -44,15 +42,8 @@ fn refused(code: &str, message: &str) -> ReplayEvent {
 
 fn adapter(events: Vec<ReplayEvent>) -> (GlobalAccelerator, StaticReplayClient) {
     let http = StaticReplayClient::new(events);
-    let config = ga::Config::builder()
-        .behavior_version(ga::config::BehaviorVersion::latest())
-        .region(ga::config::Region::new("us-west-2"))
-        .credentials_provider(ga::config::Credentials::new("AKIDTEST", "secret", None, None, "test"))
-        .retry_config(RetryConfig::disabled())
-        .http_client(http.clone())
-        .build();
-    let aws = Aws::new(AwsMetrics::new(&prometheus::Registry::new()).unwrap(), 0.0, Limits::default());
-    (GlobalAccelerator::with_client(aws, ga::Client::from_conf(config)), http)
+    let client = crate::sdk::replay_client!(aws_sdk_globalaccelerator, http, "us-west-2");
+    (GlobalAccelerator::with_client(crate::sdk::test_aws(), client), http)
 }
 
 /// Every request sent: (operation from X-Amz-Target, JSON body).
