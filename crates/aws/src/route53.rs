@@ -217,25 +217,24 @@ impl Route53 {
 
     /// The zone's ID (None when it does not exist) and the A and AAAA records named `name`.
     async fn records(&self, zone: &ZoneRef, name: &str) -> Result<(Option<String>, Vec<Record>), AwsError> {
-        let (zone_id, looked_up) = match zone {
-            ZoneRef::Id(id) => (id.clone(), false),
+        let (zone_id, by_name) = match zone {
+            ZoneRef::Id(id) => (id.clone(), None),
             ZoneRef::Name(zone_name) => match self.zone_id(zone_name, false).await? {
-                Some(id) => (id, true),
+                Some(id) => (id, Some(zone_name)),
                 None => return Ok((None, Vec::new())),
             },
         };
         match self.records_in(&zone_id, name).await {
             Ok(records) => Ok((Some(zone_id), records)),
-            // A zone found by name earlier and deleted since (perhaps made again, with a new ID).
-            Err(e) if e.kind == ErrorKind::NotFound && looked_up => {
-                let ZoneRef::Name(zone_name) = zone else { return Ok((None, Vec::new())) };
-                match self.zone_id(zone_name, true).await? {
+            Err(e) if e.kind == ErrorKind::NotFound => match by_name {
+                // Found by name earlier and deleted since (perhaps made again, with a new ID).
+                Some(zone_name) => match self.zone_id(zone_name, true).await? {
                     Some(id) => Ok((Some(id.clone()), self.records_in(&id, name).await?)),
                     None => Ok((None, Vec::new())),
-                }
-            }
-            // The zone named by ID does not exist (yet).
-            Err(e) if e.kind == ErrorKind::NotFound => Ok((None, Vec::new())),
+                },
+                // The zone named by ID does not exist (yet).
+                None => Ok((None, Vec::new())),
+            },
             Err(e) => Err(e),
         }
     }

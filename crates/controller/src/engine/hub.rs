@@ -259,11 +259,11 @@ async fn publish<K: Kind>(
         };
         let uid = obj.uid().unwrap_or_default();
         let key = (K::KIND, obj.namespace().unwrap_or_default(), obj.name_any());
+        let now = Seen::of(&obj);
         match deleted {
             true => published_now.lock().expect("published digests").remove(&key),
-            false => published_now.lock().expect("published digests").insert(key, obj.published()),
+            false => published_now.lock().expect("published digests").insert(key, now.published),
         };
-        let now = Seen::of(&obj);
         let before = if deleted { last.remove(&uid) } else { last.insert(uid, now.clone()) };
         let (published, holds) = match before {
             _ if deleted => (true, true),
