@@ -23,19 +23,49 @@ pub struct Settings {
 }
 
 /// The status this process last wrote for each object (by UID), so a reconcile never starts
-/// from an older status than it left, whatever the watch has delivered so far.
+/// from an older status than it left, whatever the watch has delivered so far. An entry written
+/// with the version the write returned goes once the watch delivers that version: from then on
+/// the cached object holds the same status, so a converged object's status is kept once, not
+/// twice.
 #[derive(Default)]
 pub struct Journal {
-    written: Mutex<HashMap<String, Arc<dyn std::any::Any + Send + Sync>>>,
+    written: Mutex<HashMap<String, Entry>>,
+}
+
+struct Entry {
+    version: Option<String>,
+    value: Arc<dyn std::any::Any + Send + Sync>,
 }
 
 impl Journal {
     pub fn get<S: Clone + Send + Sync + 'static>(&self, uid: &str) -> Option<S> {
-        self.written.lock().expect("journal lock").get(uid)?.downcast_ref::<S>().cloned()
+        self.written.lock().expect("journal lock").get(uid)?.value.downcast_ref::<S>().cloned()
     }
 
-    pub fn put<S: Send + Sync + 'static>(&self, uid: &str, status: S) {
-        self.written.lock().expect("journal lock").insert(uid.to_string(), Arc::new(status));
+    /// As `get`, for an object seen at `seen_version`: nothing (and the entry goes) when that is
+    /// the version written, since the object seen then holds what was written.
+    pub fn get_unless_seen<S: Clone + Send + Sync + 'static>(
+        &self,
+        uid: &str,
+        seen_version: Option<&str>,
+    ) -> Option<S> {
+        let mut written = self.written.lock().expect("journal lock");
+        let entry = written.get(uid)?;
+        if entry.version.is_some() && entry.version.as_deref() == seen_version {
+            written.remove(uid);
+            return None;
+        }
+        entry.value.downcast_ref::<S>().cloned()
+    }
+
+    pub fn put<S: Send + Sync + 'static>(&self, uid: &str, value: S) {
+        self.put_at(uid, None, value);
+    }
+
+    /// Records `value` as written at `version` (the resource version the write returned).
+    pub fn put_at<S: Send + Sync + 'static>(&self, uid: &str, version: Option<String>, value: S) {
+        let entry = Entry { version, value: Arc::new(value) };
+        self.written.lock().expect("journal lock").insert(uid.to_string(), entry);
     }
 
     pub fn remove(&self, uid: &str) {
@@ -254,5 +284,21 @@ mod tests {
             );
             assert!(dashboard.contains(&name), "{name} is not on the Grafana dashboard");
         }
+    }
+
+    #[test]
+    fn a_written_status_is_kept_until_the_watch_delivers_its_version() {
+        let journal = Journal::default();
+        journal.put_at("uid-1", Some("41".into()), "written".to_string());
+        // The watch still has the version before the write: the journal's copy is the newer.
+        assert_eq!(journal.get_unless_seen::<String>("uid-1", Some("40")), Some("written".into()));
+        assert_eq!(journal.get::<String>("uid-1"), Some("written".into()));
+        // The watch delivered the write: the object holds it, and the copy goes.
+        assert_eq!(journal.get_unless_seen::<String>("uid-1", Some("41")), None);
+        assert_eq!(journal.get::<String>("uid-1"), None);
+        // A value with no version is never taken as delivered.
+        journal.put("uid-2", 7u64);
+        assert_eq!(journal.get_unless_seen::<u64>("uid-2", None), Some(7));
+        assert_eq!(journal.get::<u64>("uid-2"), Some(7));
     }
 }

@@ -6,20 +6,26 @@ use securecart_api::FIELD_MANAGER;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-/// Applies `status` unless it equals `current`. Returns whether a write happened.
-pub async fn apply<K, S>(api: &Api<K>, name: &str, current: Option<&S>, status: &S) -> Result<bool, kube::Error>
+/// Applies `status` unless it equals `current`. Returns, when a write happened, the resource
+/// version it produced (none if the answer lacked one).
+pub async fn apply<K, S>(
+    api: &Api<K>,
+    name: &str,
+    current: Option<&S>,
+    status: &S,
+) -> Result<Option<Option<String>>, kube::Error>
 where
     K: Resource<DynamicType = ()> + Clone + DeserializeOwned + std::fmt::Debug,
     S: Serialize + PartialEq,
 {
     if current == Some(status) {
-        return Ok(false);
+        return Ok(None);
     }
     let patch = serde_json::json!({
         "apiVersion": K::api_version(&()),
         "kind": K::kind(&()),
         "status": status,
     });
-    api.patch_status(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
-    Ok(true)
+    let written = api.patch_status(name, &PatchParams::apply(FIELD_MANAGER).force(), &Patch::Apply(&patch)).await?;
+    Ok(Some(written.meta().resource_version.clone()))
 }

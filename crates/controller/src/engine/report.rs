@@ -32,7 +32,7 @@ impl<'a, K: Kind> Reporter<'a, K> {
         let owner = owner_of(obj);
         let current = ctx
             .journal
-            .get::<K::StatusFields>(&owner.uid)
+            .get_unless_seen::<K::StatusFields>(&owner.uid, obj.meta().resource_version.as_deref())
             .or_else(|| kube::core::object::HasStatus::status(obj).cloned());
         Self { obj, api, ctx, owner, oref: obj.object_ref(&()), current }
     }
@@ -109,8 +109,9 @@ impl<'a, K: Kind> Reporter<'a, K> {
         let now = Time(k8s_openapi::jiff::Timestamp::now());
         let previous = self.current.as_ref().map(|s| s.conditions().to_vec()).unwrap_or_default();
         next.set_common(generation, conditions(report, generation, &previous, &now));
-        status::apply(self.api, &self.obj.name_any(), self.current.as_ref(), &next).await?;
-        self.ctx.journal.put(&self.owner.uid, next.clone());
+        if let Some(version) = status::apply(self.api, &self.obj.name_any(), self.current.as_ref(), &next).await? {
+            self.ctx.journal.put_at(&self.owner.uid, version, next.clone());
+        }
         self.current = Some(next);
         Ok(())
     }
