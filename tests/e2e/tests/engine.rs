@@ -227,7 +227,7 @@ async fn a_zone_leaves_a_tier_only_after_its_users_moved_off_it() -> Result<()> 
         .iter()
         .filter(|(o, _, note, _)| {
             ["storefront", "partners", "sts"].contains(&o.as_str())
-                && (note.starts_with("move load balancer") || note.starts_with("modify endpoint"))
+                && (note.contains("move load balancer") || note.contains("modify endpoint"))
         })
         .collect();
     assert_eq!(moves.len(), 3, "each user moved once: {events:#?}");

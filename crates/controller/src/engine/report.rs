@@ -153,9 +153,12 @@ impl<'a, K: Kind> Reporter<'a, K> {
         Error::Aws(error)
     }
 
-    /// One Event per AWS change (Kubernetes merges alike ones into a series); drift repairs are
-    /// also counted.
+    /// One Event per kind of change (Created, Updated, Deleted, DriftRepaired) per pass, its note
+    /// listing the changes in order: a new VpcTier is about seventeen AWS creates, and an Event
+    /// for each was as many apiserver writes as AWS calls in a creation storm, and as many
+    /// entries in the recorder's cache. Drift repairs are also counted.
     pub async fn changes(&self, execution: &Execution, drift: bool) {
+        let mut groups: Vec<(&'static str, Vec<&str>, Vec<String>)> = Vec::new();
         for step in &execution.executed {
             let reason = if drift {
                 self.ctx.metrics.drift_repairs.with_label_values(&[K::KIND, step.action]).inc();
@@ -167,9 +170,39 @@ impl<'a, K: Kind> Reporter<'a, K> {
                 Some(id) => format!("{} ({id})", step.summary),
                 None => step.summary.clone(),
             };
-            self.event(EventType::Normal, reason, step.action, note).await;
+            match groups.iter_mut().find(|(r, _, _)| *r == reason) {
+                Some((_, actions, notes)) => {
+                    actions.push(step.action);
+                    notes.push(note);
+                }
+                None => groups.push((reason, vec![step.action], vec![note])),
+            }
+        }
+        for (reason, mut actions, notes) in groups {
+            actions.dedup();
+            let action = if actions.len() == 1 { actions[0] } else { "Apply" };
+            self.event(EventType::Normal, reason, action, event_note(&notes)).await;
         }
     }
+}
+
+/// The changes joined, within the 1 kB an Event's note may hold; what does not fit is counted.
+fn event_note(changes: &[String]) -> String {
+    const LIMIT: usize = 1024;
+    let mut note = String::new();
+    for (i, change) in changes.iter().enumerate() {
+        let more = changes.len() - i;
+        let separator = if note.is_empty() { "" } else { "; " };
+        // Room for this change and, after it, for the count of any that would still follow.
+        let tail = if more > 1 { format!("; and {} more", more - 1).len() } else { 0 };
+        if note.len() + separator.len() + change.len() + tail > LIMIT {
+            note.push_str(&format!("{separator}and {more} more"));
+            return note;
+        }
+        note.push_str(separator);
+        note.push_str(change);
+    }
+    note
 }
 
 /// A kind's status built from the model carries no inventory or intents of its own.
@@ -193,6 +226,18 @@ pub fn change_reason(action: &str) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_event_note_lists_the_changes_within_an_events_limit() {
+        let few = vec!["create VPC 10.0.0.0/16 (vpc-1)".to_string(), "create subnet app-a (subnet-1)".to_string()];
+        assert_eq!(event_note(&few), "create VPC 10.0.0.0/16 (vpc-1); create subnet app-a (subnet-1)");
+        let many: Vec<String> = (0..200).map(|i| format!("create subnet tier-{i:03} (subnet-{i:08})")).collect();
+        let note = event_note(&many);
+        assert!(note.len() <= 1024, "{} bytes", note.len());
+        assert!(note.starts_with("create subnet tier-000 (subnet-00000000); create subnet tier-001"), "{note}");
+        let listed = note.matches("create subnet").count();
+        assert!(note.ends_with(&format!("; and {} more", 200 - listed)), "{note}");
+    }
 
     #[test]
     fn change_reasons() {
