@@ -60,6 +60,9 @@ impl Aws {
         if let Some(value) = usable {
             return Ok(value);
         }
+        // The stale read goes first: at a thousand owners it is megabytes, and nobody reads it
+        // while the lock is held.
+        shared.remove(&key);
         let taken = std::time::Instant::now();
         let value = Arc::new(take().await?);
         shared.insert(key, Shared { taken, value: value.clone() });

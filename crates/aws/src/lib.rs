@@ -71,18 +71,10 @@ struct Inner {
     /// Region-wide reads shared by the drift checks of one kind's objects, by (what, region).
     shared: Mutex<HashMap<(&'static str, String), clients::Shared>>,
     zones: Mutex<HashMap<String, (Instant, Vec<securecart_plan::vpc_tier::Zone>)>>,
-    /// Region-wide snapshots of every VpcTier's resources, for periodic drift checks.
-    vpc_snapshots: Mutex<HashMap<String, Arc<Snapshot>>>,
     /// When each owner's resources were last changed by this process.
     last_change: Mutex<HashMap<String, Instant>>,
     /// Route 53 hosted zone IDs by zone name, as looked up (see `Route53::zone_id`).
     hosted_zones: Mutex<HashMap<String, (Instant, String)>>,
-}
-
-/// What a region held at one moment.
-pub(crate) struct Snapshot {
-    pub(crate) taken: Instant,
-    pub(crate) observed: securecart_plan::network::Observed,
 }
 
 impl Aws {
@@ -102,7 +94,6 @@ impl Aws {
                 clients: Mutex::default(),
                 shared: Mutex::default(),
                 zones: Mutex::default(),
-                vpc_snapshots: Mutex::default(),
                 last_change: Mutex::default(),
                 hosted_zones: Mutex::default(),
             }),

@@ -3,7 +3,6 @@
 //! execute networking steps.
 
 use std::collections::HashMap;
-use std::time::Instant;
 
 use aws_sdk_ec2::types::{
     AttributeBooleanValue, DomainType, Filter, FlowLogsResourceType, LogDestinationType, ResourceType, TrafficType,
@@ -166,25 +165,14 @@ impl Ec2 {
         owner_uid: &str,
         max_age: std::time::Duration,
     ) -> Result<Observed, AwsError> {
-        let last_change = self.aws.inner.last_change.lock().await.get(owner_uid).copied();
-        let mut snapshots = self.aws.inner.vpc_snapshots.lock().await;
-        let usable = snapshots
-            .get(&self.region)
-            .filter(|s| s.taken.elapsed() < max_age && last_change.is_none_or(|changed| s.taken > changed))
-            .cloned();
-        let snapshot = match usable {
-            Some(s) => s,
-            None => {
-                let taken = Instant::now();
-                let kind = Filter::builder().name(format!("tag:{OWNER_KIND}")).values("VpcTier").build();
-                let observed = self.observe_vpc_matching(&Select::Filter(kind), false).await?;
-                let s = std::sync::Arc::new(crate::Snapshot { taken, observed });
-                snapshots.insert(self.region.clone(), s.clone());
-                s
-            }
-        };
-        drop(snapshots);
-        Ok(snapshot.observed.owned_by(owner_uid))
+        let kind = Filter::builder().name(format!("tag:{OWNER_KIND}")).values("VpcTier").build();
+        let snapshot = self
+            .aws
+            .shared("vpc-tiers", &self.region, owner_uid, max_age, || async move {
+                self.observe_vpc_matching(&Select::Filter(kind), false).await
+            })
+            .await?;
+        Ok(snapshot.owned_by(owner_uid))
     }
 
     async fn observe_vpc_matching(&self, select: &Select, attributes: bool) -> Result<Observed, AwsError> {
