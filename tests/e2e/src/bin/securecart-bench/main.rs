@@ -253,6 +253,18 @@ async fn policy_storm(env: &TestEnv, count: usize, zones: &[String]) -> Result<V
     Ok(vec![s, steady, smaller])
 }
 
+/// Sleeps until halfway between two rounds of drift checks (the controller times converged
+/// objects' checks at multiples of the resync period since the epoch), so a window of whole
+/// periods that starts now holds exactly one round per period, whatever moment the scenario
+/// before it ended.
+async fn until_mid_period() {
+    let period = Duration::from_secs(RESYNC_SECONDS).as_millis();
+    let since_epoch =
+        std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap_or_default().as_millis();
+    let wait = (period + period / 2 - since_epoch % period) % period;
+    tokio::time::sleep(Duration::from_millis(wait as u64)).await;
+}
+
 /// `count` converged policies over three resync periods: calls per policy reconcile and per
 /// policy per resync, by service.
 async fn policy_steady(env: &TestEnv, count: usize) -> Result<Scenario> {
@@ -260,10 +272,11 @@ async fn policy_steady(env: &TestEnv, count: usize) -> Result<Scenario> {
         |text: &str| securecart_e2e::sum_metric(text, "securecart_reconciles_total", &[("kind", "LoadBalancerPolicy")]);
     // One period first: what the storm or the deletions left queued is done before the window.
     tokio::time::sleep(Duration::from_secs(RESYNC_SECONDS)).await;
+    until_mid_period().await;
     let text = env.metrics().await?;
     let (before, reconciles_before) = (Calls::parse(&text), policy_reconciles(&text));
     let window = Instant::now();
-    tokio::time::sleep(Duration::from_secs(3 * RESYNC_SECONDS + 2)).await;
+    tokio::time::sleep(Duration::from_secs(3 * RESYNC_SECONDS)).await;
     let text = env.metrics().await?;
     let calls = Calls::parse(&text).since(&before);
     let reconciles = policy_reconciles(&text) - reconciles_before;
@@ -326,7 +339,8 @@ async fn main() -> Result<()> {
     let mut scenarios = Vec::new();
     let mut notes = vec![
         format!(
-            "controller: the {build} build of this checkout, --concurrency {CONCURRENCY}, --resync-seconds {RESYNC_SECONDS}, --aws-rate-scale {rate_scale}"
+            "controller: the {} of this checkout, --concurrency {CONCURRENCY}, --resync-seconds {RESYNC_SECONDS}, --aws-rate-scale {rate_scale}",
+            if build == "release" { "static (musl) release build, as in the image" } else { "debug build" }
         ),
         "AWS: moto in server mode on loopback; Kubernetes: kube-apiserver 1.35.4 with etcd 3.6.5 on loopback".into(),
         format!("floor: the same mutating calls issued straight through the AWS SDK, {CONCURRENCY} objects at a time, each object's calls in dependency order, in region {FLOOR_REGION} of the same emulator"),
@@ -393,10 +407,11 @@ async fn main() -> Result<()> {
     // 3. Steady state over three resync periods: zero mutating calls expected.
     eprintln!("bench: steady state");
     let objects = scenarios.iter().map(|s| s.ready).sum::<usize>();
+    until_mid_period().await;
     let before = Calls::parse(&env.metrics().await?);
     let cpu_before = process(env.controller_pid()).cpu_seconds;
     let started = Instant::now();
-    tokio::time::sleep(Duration::from_secs(3 * RESYNC_SECONDS + 2)).await;
+    tokio::time::sleep(Duration::from_secs(3 * RESYNC_SECONDS)).await;
     let calls = Calls::parse(&env.metrics().await?).since(&before);
     let mut s = Scenario {
         name: format!("steady state, {} resync periods", 3),
@@ -462,7 +477,12 @@ async fn main() -> Result<()> {
     let gone = wait_for("every bench VpcTier deleted", large_limit, || async {
         let mut left = 0;
         for ns in ["bench-100", "bench-large"] {
-            left += Api::<VpcTier>::namespaced(env.client.clone(), ns).list(&ListParams::default()).await?.items.len();
+            // Metadata only: the objects' status is not what is counted.
+            left += Api::<VpcTier>::namespaced(env.client.clone(), ns)
+                .list_metadata(&ListParams::default())
+                .await?
+                .items
+                .len();
         }
         Ok(left == 0)
     })

@@ -16,12 +16,12 @@ pub fn write_report(root: &std::path::Path, scenarios: &[Scenario], notes: &[Str
     for n in notes {
         md.push_str(&format!("- {n}\n"));
     }
-    md.push_str("\n| scenario | objects | Ready | batch s | floor s | x floor | p50 s | p95 s | max s | mutating | minimum | ratio | reads | AWS throttled | RSS MiB | peak RSS MiB | CPU s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    md.push_str("\n| scenario | objects | Ready | batch s | floor s | x floor | p50 s | p95 s | max s | mutating | minimum | ratio | reads | AWS throttled | RSS MiB | of it file MiB | peak RSS MiB | CPU s |\n|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for s in scenarios {
         let l = s.time_to_ready.as_ref();
         let f = |v: Option<f64>| v.map_or("-".into(), |v| format!("{v:.2}"));
         md.push_str(&format!(
-            "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} |\n",
+            "| {} | {} | {} | {:.1} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {:.1} | {:.1} | {:.1} | {:.1} |\n",
             s.name,
             s.objects,
             s.ready,
@@ -37,6 +37,7 @@ pub fn write_report(root: &std::path::Path, scenarios: &[Scenario], notes: &[Str
             s.read_calls,
             s.throttled_by_aws,
             s.process.rss_mib,
+            s.process.rss_file_mib,
             s.process.peak_rss_mib,
             s.process.cpu_seconds,
         ));
