@@ -15,6 +15,7 @@ pub mod elbv2;
 pub mod error;
 pub mod execute;
 pub mod globalaccelerator;
+mod in_flight;
 pub mod metrics;
 pub mod rds;
 pub mod route53;
@@ -57,6 +58,8 @@ pub struct Aws {
 struct Inner {
     metrics: AwsMetrics,
     limits: throttle::RateLimits,
+    /// Calls in flight per service and region.
+    in_flight: in_flight::InFlight,
     sdk_limits: Limits,
     configs: Mutex<HashMap<String, aws_config::SdkConfig>>,
     /// Configurations with an assumed role's credentials, per region and role.
@@ -85,6 +88,7 @@ impl Aws {
             inner: Arc::new(Inner {
                 metrics,
                 limits: throttle::RateLimits::new(rate_scale),
+                in_flight: in_flight::InFlight::new(limits.in_flight, limits.attempt),
                 sdk_limits: limits,
                 configs: Mutex::default(),
                 role_configs: Mutex::default(),
@@ -261,10 +265,25 @@ impl Aws {
                 "client-side rate limit"
             );
         }
+        let queued = Instant::now();
+        let slot = self.inner.in_flight.enter(service, region).await;
+        if queued.elapsed() >= Duration::from_millis(1) {
+            span.record("aws.queued_ms", queued.elapsed().as_millis() as u64);
+        }
         let _ = sdk::STEP.try_with(|s| s.call());
         let started = Instant::now();
         let throttled = Arc::new(std::sync::atomic::AtomicU32::new(0));
         let raw = sdk::THROTTLED.scope(throttled.clone(), request).await;
+        if let Some(slot) = slot {
+            let timed_out = matches!(raw, Err(SdkError::TimeoutError(_)));
+            let overloaded = self.inner.in_flight.overloaded(started.elapsed(), timed_out);
+            slot.done(overloaded);
+            let window = self.inner.in_flight.limit(service, region);
+            self.metrics().in_flight_window.with_label_values(&[service, region]).set(window);
+            if overloaded {
+                tracing::debug!(service, region, operation, window, "AWS endpoint overloaded: fewer calls in flight");
+            }
+        }
         for _ in 0..throttled.load(std::sync::atomic::Ordering::Relaxed) {
             self.inner.limits.throttled(service, mutating).await;
         }
@@ -309,6 +328,7 @@ fn call_span(service: &'static str, region: &str, operation: &'static str) -> tr
         aws.region = region,
         aws.request_id = tracing::field::Empty,
         aws.rate_limited_ms = tracing::field::Empty,
+        aws.queued_ms = tracing::field::Empty,
         outcome = tracing::field::Empty,
         error.type = tracing::field::Empty,
     )

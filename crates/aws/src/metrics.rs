@@ -1,6 +1,6 @@
 //! AWS call metrics: every call counted by service, operation and outcome, and timed.
 
-use prometheus::{HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
+use prometheus::{GaugeVec, HistogramOpts, HistogramVec, IntCounterVec, Opts, Registry};
 
 #[derive(Clone)]
 pub struct AwsMetrics {
@@ -10,6 +10,8 @@ pub struct AwsMetrics {
     pub duration: HistogramVec,
     /// securecart_aws_rate_limited_total{service, operation}
     pub rate_limited: IntCounterVec,
+    /// securecart_aws_in_flight_window{service, region}
+    pub in_flight_window: GaugeVec,
 }
 
 impl AwsMetrics {
@@ -30,10 +32,18 @@ impl AwsMetrics {
             Opts::new("securecart_aws_rate_limited_total", "AWS calls that waited for the client-side rate limit."),
             &["service", "operation"],
         )?;
+        let in_flight_window = GaugeVec::new(
+            Opts::new(
+                "securecart_aws_in_flight_window",
+                "How many calls may be in flight at an AWS endpoint now: halved when calls time out, widened as they are answered.",
+            ),
+            &["service", "region"],
+        )?;
         registry.register(Box::new(calls.clone()))?;
         registry.register(Box::new(duration.clone()))?;
         registry.register(Box::new(rate_limited.clone()))?;
-        Ok(Self { calls, duration, rate_limited })
+        registry.register(Box::new(in_flight_window.clone()))?;
+        Ok(Self { calls, duration, rate_limited, in_flight_window })
     }
 
     /// Metrics that go nowhere (tests, tools).

@@ -25,6 +25,9 @@ pub struct Limits {
     pub attempt: Duration,
     pub operation: Duration,
     pub max_attempts: u32,
+    /// Calls in flight per service and region at most, while they are answered in time (fewer
+    /// when they time out; 0: no limit).
+    pub in_flight: usize,
 }
 
 impl Default for Limits {
@@ -34,6 +37,7 @@ impl Default for Limits {
             attempt: Duration::from_secs(20),
             operation: Duration::from_secs(60),
             max_attempts: 4,
+            in_flight: 32,
         }
     }
 }

@@ -46,6 +46,10 @@ struct Args {
     /// Longest AWS call, retries included.
     #[arg(long, default_value_t = 60)]
     aws_operation_timeout_seconds: u64,
+    /// AWS calls in flight at once per service and region while they are answered in time;
+    /// calls that time out close the window (down to 2), answers open it again. 0: no limit.
+    #[arg(long, env = "SECURECART_AWS_MAX_IN_FLIGHT", default_value_t = 32)]
+    aws_max_in_flight: usize,
     /// Objects reconciled at once, per kind.
     #[arg(long, env = "SECURECART_CONCURRENCY", default_value_t = 8)]
     concurrency: u16,
@@ -145,6 +149,7 @@ async fn serve(args: Args) -> anyhow::Result<()> {
     let limits = securecart_aws::Limits {
         attempt: Duration::from_secs(args.aws_attempt_timeout_seconds),
         operation: Duration::from_secs(args.aws_operation_timeout_seconds),
+        in_flight: args.aws_max_in_flight,
         ..Default::default()
     };
     let aws = securecart_aws::Aws::new(securecart_aws::AwsMetrics::new(&registry)?, args.aws_rate_scale, limits);
