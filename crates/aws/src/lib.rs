@@ -27,6 +27,7 @@ pub mod wafv2;
 
 use std::collections::{BTreeMap, HashMap};
 use std::future::Future;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -179,32 +180,32 @@ impl Aws {
             let token = securecart_plan::plan::PlanStep::creates(step).and_then(|c| tokens.get(c)).map(String::as_str);
             let ec2_there = step.location().and_then(|l| elsewhere.get(l)).unwrap_or(ec2);
             match step {
-                Step::Network(s) => ec2.run_network(s, &created, token).await,
-                Step::SecurityGroup(s) => ec2.run_security_group(s, &created).await,
-                Step::VpcEndpoint(s) => ec2.run_vpc_endpoint(s, &created, token).await,
-                Step::Elbv2(s) => self.elbv2(region).await.run(s, &created).await,
+                Step::Network(s) => boxed(ec2.run_network(s, &created, token)).await,
+                Step::SecurityGroup(s) => boxed(ec2.run_security_group(s, &created)).await,
+                Step::VpcEndpoint(s) => boxed(ec2.run_vpc_endpoint(s, &created, token)).await,
+                Step::Elbv2(s) => boxed(self.elbv2(region).await.run(s, &created)).await,
                 // CLOUDFRONT-scope web ACLs live in us-east-1.
-                Step::Wafv2(s) => self.wafv2(s.scope(), region).await.run(s, &created).await,
+                Step::Wafv2(s) => boxed(self.wafv2(s.scope(), region).await.run(s, &created)).await,
                 // Shield and Route 53 are global.
-                Step::Shield(s) => self.shield().await.run(s).await,
-                Step::Route53(s) => self.route53().await.run(s, token).await,
-                Step::Transit(s) => ec2_there.run_transit(s, &created).await,
-                Step::Peering(s) => ec2_there.run_peering(s, &created).await,
-                Step::DirectConnect(s) => self.direct_connect(region).await.run(s, &created).await,
-                Step::ApiGateway(s) => self.apigateway(region).await.run(s, &created).await,
-                Step::HttpApi(s) => self.apigatewayv2(region).await.run(s, &created).await,
+                Step::Shield(s) => boxed(self.shield().await.run(s)).await,
+                Step::Route53(s) => boxed(self.route53().await.run(s, token)).await,
+                Step::Transit(s) => boxed(ec2_there.run_transit(s, &created)).await,
+                Step::Peering(s) => boxed(ec2_there.run_peering(s, &created)).await,
+                Step::DirectConnect(s) => boxed(self.direct_connect(region).await.run(s, &created)).await,
+                Step::ApiGateway(s) => boxed(self.apigateway(region).await.run(s, &created)).await,
+                Step::HttpApi(s) => boxed(self.apigatewayv2(region).await.run(s, &created)).await,
                 Step::SubnetGroup(s) => match s.service() {
-                    SubnetGroupService::Rds => self.rds(region).await.run(s, &created).await,
-                    SubnetGroupService::ElastiCache => self.elasticache(region).await.run(s, &created).await,
+                    SubnetGroupService::Rds => boxed(self.rds(region).await.run(s, &created)).await,
+                    SubnetGroupService::ElastiCache => boxed(self.elasticache(region).await.run(s, &created)).await,
                 },
                 // A health-check alarm lives in us-east-1, where Route 53 publishes its metrics.
                 Step::CloudWatch(s) => {
                     let there = s.location().map_or(region, |l| l.region.as_str());
-                    self.cloudwatch(there).await.run(s).await
+                    boxed(self.cloudwatch(there).await.run(s)).await
                 }
                 // CloudFront is global; Global Accelerator's control plane is in us-west-2.
-                Step::CloudFront(s) => self.cloudfront().await.run(s, &created, token).await,
-                Step::GlobalAccelerator(s) => self.global_accelerator().await.run(s, &created, token).await,
+                Step::CloudFront(s) => boxed(self.cloudfront().await.run(s, &created, token)).await,
+                Step::GlobalAccelerator(s) => boxed(self.global_accelerator().await.run(s, &created, token)).await,
             }
         })
         .await
@@ -311,6 +312,13 @@ impl Aws {
         }
         result
     }
+}
+
+/// `future` on the heap: a plan step's future is then as large as its own service's call, not
+/// as the largest of every service's (in a debug build most are 26-36 KB, CloudFront's 56 KB),
+/// and a plan runs up to eight steps at once in each of the reconciles running.
+fn boxed<'a, T>(future: impl Future<Output = T> + Send + 'a) -> Pin<Box<dyn Future<Output = T> + Send + 'a>> {
+    Box::pin(future)
 }
 
 /// The span of one AWS call, named `service/Operation` in OpenTelemetry, with the RPC semantic

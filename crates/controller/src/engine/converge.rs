@@ -28,7 +28,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
     }
     let owner = r.owner.clone();
     let cx = Cx { ctx, registry: &hub.registry, owner: &owner };
-    let facts = match obj.resolve(&cx).await {
+    let facts = match Box::pin(obj.resolve(&cx)).await {
         Ok(f) => f,
         Err(Unresolved::Waiting(what)) => {
             let message = format!("waiting for {what}");
@@ -55,7 +55,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
     // would not see it, and it would stay.
     let searching = !leftovers.is_empty() || legacy || r.lists_duplicates();
     let how = Observe { known: &known, search: searching, drift };
-    let mut observed = match obj.observe(&cx, &region, how).await {
+    let mut observed = match Box::pin(obj.observe(&cx, &region, how)).await {
         Ok(o) => o,
         Err(e) => return Err(r.aws_failed(e, false, None).await),
     };
@@ -105,7 +105,7 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
         }
         ctx.aws.record_change(&owner.uid).await;
         tracing::info!(kind = K::KIND, namespace = %owner.namespace, name = %owner.name, %region, pass, steps = planned.plan.steps.len(), "executing plan");
-        let execution = ctx.aws.execute(&region, &planned.plan, &tokens).await;
+        let execution = Box::pin(ctx.aws.execute(&region, &planned.plan, &tokens)).await;
         r.changes(&execution, repair).await;
         let outcomes = execution.create_outcomes(&planned.plan);
         intents = intent::settle(recorded, &outcomes, &intent::now());
@@ -119,7 +119,8 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
             // duplicate kept when none was recorded) is not in `known`, and a read by ID would
             // lose it and create it again.
             let search = searching || outcomes.values().any(|o| !matches!(o, Outcome::Confirmed | Outcome::NotCreated));
-            observed = match obj.observe(&cx, &region, Observe { known: &known, search, drift: false }).await {
+            observed = match Box::pin(obj.observe(&cx, &region, Observe { known: &known, search, drift: false })).await
+            {
                 Ok(o) => o,
                 Err(e) => return Err(r.aws_failed(e, false, None).await),
             };
@@ -130,8 +131,9 @@ pub(super) async fn apply<K: Kind>(obj: Arc<K>, api: &Api<K>, hub: &Hub) -> Resu
             if error.code == "DependencyViolation" {
                 // Something still uses what is being removed (a load balancer's interfaces in a
                 // leaving subnet): that is sequencing, not failure.
-                let detail =
-                    obj.explain_blocked(&cx, &region, &observed, &error).await.unwrap_or_else(|| error.to_string());
+                let detail = Box::pin(obj.explain_blocked(&cx, &region, &observed, &error))
+                    .await
+                    .unwrap_or_else(|| error.to_string());
                 let report = Report::progressing(format!("waiting for {detail}"));
                 r.write(&report, Some(fields), Some(inventory), Some(intents)).await?;
                 return Err(Error::WaitingForDependency(detail));
