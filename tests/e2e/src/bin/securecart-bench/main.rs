@@ -250,7 +250,29 @@ async fn policy_storm(env: &TestEnv, count: usize, zones: &[String]) -> Result<V
     })
     .await?;
     let smaller = policy_steady(env, half).await?;
-    Ok(vec![s, steady, smaller])
+
+    // The rest go too: left in place, their checks (every 10 s here) would share the emulator
+    // with the large storm, whose floor runs without them.
+    let before = Calls::parse(&env.metrics().await?);
+    let started = Instant::now();
+    api.delete_collection(&DeleteParams::default(), &ListParams::default()).await?;
+    let gone = wait_for("every policy deleted", Duration::from_secs(600), || async {
+        Ok(api.list_metadata(&ListParams::default()).await?.items.is_empty())
+    })
+    .await;
+    let mut deletion = Scenario {
+        name: format!("{half} LoadBalancerPolicies deleted"),
+        objects: half,
+        ready: half,
+        seconds: started.elapsed().as_secs_f64(),
+        ..Default::default()
+    };
+    deletion.record_calls(&Calls::parse(&env.metrics().await?).since(&before));
+    deletion.process = process(env.controller_pid());
+    if let Err(e) = gone {
+        deletion.notes.push(format!("not every policy was gone in time: {e}"));
+    }
+    Ok(vec![s, steady, smaller, deletion])
 }
 
 /// Sleeps until halfway between two rounds of drift checks (the controller times converged
