@@ -260,19 +260,28 @@ async fn policy_storm(env: &TestEnv, count: usize, zones: &[String]) -> Result<V
         Ok(api.list_metadata(&ListParams::default()).await?.items.is_empty())
     })
     .await;
-    let mut deletion = Scenario {
-        name: format!("{half} LoadBalancerPolicies deleted"),
-        objects: half,
-        ready: half,
-        seconds: started.elapsed().as_secs_f64(),
-        ..Default::default()
-    };
-    deletion.record_calls(&Calls::parse(&env.metrics().await?).since(&before));
-    deletion.process = process(env.controller_pid());
-    if let Err(e) = gone {
-        deletion.notes.push(format!("not every policy was gone in time: {e}"));
-    }
+    let deletion = deletion(env, format!("{half} LoadBalancerPolicies deleted"), half, &before, started, gone).await?;
     Ok(vec![s, steady, smaller, deletion])
+}
+
+/// A deletion of `count` objects begun at `started`: how long until `gone` said they were, and
+/// the calls since `before`.
+async fn deletion(
+    env: &TestEnv,
+    name: String,
+    count: usize,
+    before: &Calls,
+    started: Instant,
+    gone: Result<()>,
+) -> Result<Scenario> {
+    let mut s =
+        Scenario { name, objects: count, ready: count, seconds: started.elapsed().as_secs_f64(), ..Default::default() };
+    s.record_calls(&Calls::parse(&env.metrics().await?).since(before));
+    s.process = process(env.controller_pid());
+    if let Err(e) = gone {
+        s.notes.push(format!("not everything was gone in time: {e}"));
+    }
+    Ok(s)
 }
 
 /// Sleeps until halfway between two rounds of drift checks (the controller times converged
@@ -509,19 +518,7 @@ async fn main() -> Result<()> {
         Ok(left == 0)
     })
     .await;
-    let mut s = Scenario {
-        name: "deletion storm".into(),
-        objects: count,
-        ready: count,
-        seconds: started.elapsed().as_secs_f64(),
-        ..Default::default()
-    };
-    s.record_calls(&Calls::parse(&env.metrics().await?).since(&before));
-    s.process = process(env.controller_pid());
-    if let Err(e) = gone {
-        s.notes.push(format!("not every object was gone in time: {e}"));
-    }
-    scenarios.push(s);
+    scenarios.push(deletion(&env, "deletion storm".into(), count, &before, started, gone).await?);
     notes.push(format!("finished at {}", k8s_openapi::jiff::Timestamp::now()));
 
     report::write_report(&root, &scenarios, &notes)?;
