@@ -3,7 +3,7 @@
 //! multiplicative decrease, as TCP does). An endpoint that slows down (a brownout, a region
 //! with thousands of resources) then answers a queue it can serve within the attempt timeout;
 //! without the window, it went on working through requests whose callers had given up and
-//! retried, every retry deepening its queue, until hardly any call was answered in time.
+//! retried, every retry deepening its queue.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
