@@ -82,6 +82,7 @@ impl InFlight {
     }
 
     /// The window of `service` in `region` now (the widest while it has not been used).
+    #[cfg(test)]
     pub(crate) fn limit(&self, service: &'static str, region: &str) -> f64 {
         let windows = self.windows.lock().expect("in-flight windows");
         windows
@@ -93,8 +94,8 @@ impl InFlight {
 impl Slot {
     /// The call is over: an endpoint that could not keep up halves its window, once for all
     /// the calls that were in flight together (they time out together); an answer in time
-    /// widens it by one call per window's worth of answers, up to the widest.
-    pub(crate) fn done(self, overloaded: bool) {
+    /// widens it by one call per window's worth of answers, up to the widest. Returns the window.
+    pub(crate) fn done(self, overloaded: bool) -> f64 {
         let mut state = self.window.state.lock().expect("in-flight window");
         match overloaded {
             true if self.epoch == state.epoch => {
@@ -104,6 +105,7 @@ impl Slot {
             true => {}
             false => state.limit = (state.limit + 1.0 / state.limit).min(self.max),
         }
+        state.limit
     }
 }
 
@@ -175,7 +177,9 @@ mod tests {
             .into_iter()
             .flatten()
             .collect();
-        together.into_iter().for_each(|slot| slot.done(true));
+        together.into_iter().for_each(|slot| {
+            slot.done(true);
+        });
         assert_eq!(in_flight.limit("ec2", "us-east-1"), 8.0, "one halving for sixteen timeouts");
         in_flight.enter("ec2", "us-east-1").await.unwrap().done(true);
         assert_eq!(in_flight.limit("ec2", "us-east-1"), 4.0, "a call sent under the new window halves it again");

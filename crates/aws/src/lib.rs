@@ -268,8 +268,9 @@ impl Aws {
         }
         let queued = Instant::now();
         let slot = self.inner.in_flight.enter(service, region).await;
-        if queued.elapsed() >= Duration::from_millis(1) {
-            span.record("aws.queued_ms", queued.elapsed().as_millis() as u64);
+        let queued = queued.elapsed();
+        if queued >= Duration::from_millis(1) {
+            span.record("aws.queued_ms", queued.as_millis() as u64);
         }
         let _ = sdk::STEP.try_with(|s| s.call());
         let started = Instant::now();
@@ -278,8 +279,7 @@ impl Aws {
         if let Some(slot) = slot {
             let timed_out = matches!(raw, Err(SdkError::TimeoutError(_)));
             let overloaded = self.inner.in_flight.overloaded(started.elapsed(), timed_out);
-            slot.done(overloaded);
-            let window = self.inner.in_flight.limit(service, region);
+            let window = slot.done(overloaded);
             self.metrics().in_flight_window.with_label_values(&[service, region]).set(window);
             if overloaded {
                 tracing::debug!(service, region, operation, window, "AWS endpoint overloaded: fewer calls in flight");
